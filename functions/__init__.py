@@ -1,0 +1,1 @@
+"""Client portal for therapy and counseling practices: one import root for every Lambda function."""

@@ -1,0 +1,1 @@
+"""What every HTTP handler shares: the route table, identity, errors, idempotency, the resolver."""

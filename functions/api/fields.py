@@ -1,0 +1,81 @@
+"""Field rules of the contract, as reusable pydantic types. Messages never repeat the input."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
+
+_NAME_PUNCTUATION = frozenset(" '’-")
+
+
+def _name(value: str) -> str:
+    value = " ".join(value.split())
+    if not 1 <= len(value) <= 100:
+        raise ValueError("must be 1 to 100 characters")
+    if not any(unicodedata.category(ch)[0] == "L" for ch in value) or not all(
+        unicodedata.category(ch)[0] in "LM" or ch in _NAME_PUNCTUATION for ch in value
+    ):
+        raise ValueError("may contain letters, spaces, apostrophes and hyphens only")
+    return value
+
+
+def _date_of_birth(value: date) -> date:
+    today = datetime.now(UTC).date()
+    if value >= today:
+        raise ValueError("must be in the past")
+    try:
+        oldest = today.replace(year=today.year - 120)
+    except ValueError:  # 29 February
+        oldest = today.replace(year=today.year - 120, day=28)
+    if value < oldest:
+        raise ValueError("must be at most 120 years ago")
+    return value
+
+
+def _strict_date(value: Any) -> Any:
+    if not isinstance(value, str | date):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+def _email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError("must be a valid email address") from exc
+
+
+def _phone(value: str) -> str:
+    try:
+        number = phonenumbers.parse(value, "US")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("must be a valid phone number") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("must be a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _instant(value: Any) -> Any:
+    # Numbers would be read as Unix times; the contract wants ISO 8601 text with an offset.
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be an ISO 8601 date and time with a UTC offset")
+    return value
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+Name = Annotated[str, StringConstraints(max_length=400), AfterValidator(_name)]
+DateOfBirth = Annotated[date, BeforeValidator(_strict_date), AfterValidator(_date_of_birth)]
+Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
+Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_phone)]
+Text = Annotated[str, StringConstraints(max_length=1000)]
+Instant = Annotated[AwareDatetime, BeforeValidator(_instant), AfterValidator(_to_utc)]
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Limit = Annotated[int, Field(ge=1, le=200)]

@@ -1,0 +1,273 @@
+"""Builds each Lambda function's resolver from the route table, and what its endpoints share:
+the current call, access checks, gates, idempotency and responses."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from functions import aws
+from functions.scheduling import lifecycle
+from functions.scheduling.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, slot_unavailable
+from functions.store import CommitFailed, Snapshot
+from functions.store.table import Idempotency
+
+from . import errors
+from .identity import Caller, caller_of
+from .models import ErrorBody
+from .routes import Access, Route, find, routes_of
+
+logger = Logger(service="client-portal")
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+@dataclass(frozen=True)
+class Call:
+    route: Route
+    caller: Caller
+    event: dict[str, Any]
+    now: datetime
+
+
+_current: ContextVar[Call] = ContextVar("call")
+
+
+def current() -> Call:
+    return _current.get()
+
+
+# ---- responses ----------------------------------------------------------------------------------
+
+
+def respond(status: int, body: BaseModel) -> Response[str]:
+    return Response(status, "application/json", body.model_dump_json(exclude_unset=True), dict(errors.HEADERS))
+
+
+# ---- access and gates ---------------------------------------------------------------------------
+
+
+def _check_access(route: Route, caller: Caller) -> None:
+    if route.access is Access.PUBLIC:
+        return
+    if not caller.signed_in:
+        raise errors.Unauthorized()
+    if route.access is Access.STAFF and not caller.staff:
+        raise Forbidden("forbidden", "You are not allowed to do this.")
+
+
+def not_a_client() -> Forbidden:
+    return Forbidden("not_a_client", "This account is not linked to a client of the practice.")
+
+
+def check_gate(route: Route, snapshot: Snapshot) -> None:
+    """The refusals that come after the role and before the body: a caller who is not a client,
+    and a feature the practice turned off."""
+    if route.gate is None:
+        return
+    if route.gate == "anonymous_request":
+        lifecycle.check_new_allowed(snapshot.config, signed_in=False)
+        return
+    if snapshot.client_id is None:
+        raise not_a_client()
+    if route.gate == "client_request":
+        lifecycle.check_new_allowed(snapshot.config, signed_in=True)
+    elif route.gate == "reschedule":
+        lifecycle.check_reschedule_allowed(snapshot.config)
+    else:
+        lifecycle.check_cancel_allowed(snapshot.config)
+
+
+def _on_validation_error(exc: RequestValidationError) -> Response[str]:
+    call = current()
+    if call.route.gate is not None:
+        # A bad body counts only once the caller may use the feature at all.
+        try:
+            check_gate(call.route, aws.store().read(user_sub=call.caller.sub))
+        except DomainError as refused:
+            return _on_domain_error(refused)
+    return errors.from_validation(exc.errors())
+
+
+def _on_domain_error(exc: DomainError) -> Response[str]:
+    call = _current.get(None)
+    logger.info("refused", extra={"code": exc.code, "route": call.route.endpoint if call else None})
+    return errors.from_domain(exc)
+
+
+# ---- idempotency --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    scope: str
+    body_hash: str
+
+
+def idempotency_key() -> IdempotencyKey | None:
+    """The caller's Idempotency-Key, scoped to the caller, method and path, with the body's hash."""
+    call = current()
+    headers = {k.lower(): v for k, v in (call.event.get("headers") or {}).items()}
+    key = headers.get(IDEMPOTENCY_HEADER.lower())
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
+        raise Invalid("invalid_idempotency_key", "must be 1 to 255 printable ASCII characters", IDEMPOTENCY_HEADER)
+    scope = "\n".join((call.caller.sub or "anonymous", call.route.method, call.event.get("path", ""), key))
+    return IdempotencyKey(_sha256(scope), _sha256(_canonical_body(call.event.get("body"))))
+
+
+def _canonical_body(body: str | None) -> str:
+    try:
+        return json.dumps(json.loads(body or "null"), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        return body or ""
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def replay(found: Idempotency | None, key: IdempotencyKey | None) -> Response[str] | None:
+    """The first answer again for a repeated key and body; a 409 for the key with another body."""
+    if found is None or key is None:
+        return None
+    if found.body_hash != key.body_hash:
+        raise Conflict("idempotency_key_reused", "This Idempotency-Key was used with a different request.")
+    return Response(found.status_code, "application/json", found.body, dict(errors.HEADERS))
+
+
+def commit(
+    plan: lifecycle.Plan, status: int, body: BaseModel, key: IdempotencyKey | None, on_conflict: DomainError
+) -> Response[str]:
+    """Write a transition with its idempotency record and answer; map a refused write to a domain error."""
+    response = respond(status, body)
+    record = Idempotency(key.scope, key.body_hash, status, str(response.body)) if key else None
+    try:
+        aws.store().commit(plan, current().now, record)
+    except CommitFailed as failed:
+        if failed.part == "idempotency":
+            if (again := replay(failed.existing, key)) is not None:
+                return again
+            raise Conflict("idempotency_key_reused", "This Idempotency-Key is in use by another request.") from None
+        if failed.part == "claim":
+            raise slot_unavailable() from None
+        raise on_conflict from None
+    logger.info("committed", extra={"appointment_id": plan.appointment.id, "request_id": plan.request.id})
+    return response
+
+
+# ---- the resolver -------------------------------------------------------------------------------
+
+
+def _responses(route: Route, model: type[BaseModel] | None) -> dict[int, Any]:
+    answers: dict[int, Any] = {}
+    if model is not None:
+        answers[route.status] = {"description": route.summary, "content": {"application/json": {"model": model}}}
+    codes = [400, 422, 429, 503]
+    if route.access is not Access.PUBLIC:
+        codes += [401, 403]
+    if route.gate == "anonymous_request" or route.method in ("POST", "PUT", "PATCH"):
+        codes += [403, 404, 409]
+    for code in sorted(set(codes)):
+        answers[code] = {"description": _ERROR_DESCRIPTIONS[code], "content": {"application/json": {"model": ErrorBody}}}
+    return answers
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "Malformed JSON",
+    401: "No or invalid token",
+    403: "Not allowed, or the practice turned the feature off",
+    404: "Not found",
+    409: "Conflict with the current state",
+    422: "Validation failed",
+    429: "Throttled",
+    503: "Temporarily unavailable; retry after the Retry-After header",
+}
+
+
+def register(app: APIGatewayRestResolver, route: Route, endpoint: Callable[..., Any]) -> None:
+    model = getattr(endpoint, "response_model", None)
+    app.route(
+        route.resolver_path,
+        route.method,
+        summary=route.summary,
+        operation_id=route.endpoint,
+        responses=_responses(route, model),
+        security=[{"cognito": []}] if route.access is not Access.PUBLIC else None,
+        tags=[route.function],
+    )(endpoint)
+
+
+def returns(model: type[BaseModel]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare the model an endpoint answers with, for the OpenAPI document."""
+
+    def mark(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        endpoint.response_model = model  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+def new_resolver() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+    app.exception_handler(DomainError)(_on_domain_error)
+    app.exception_handler(RequestValidationError)(_on_validation_error)
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response[str]:
+        return errors.from_domain(NotFound())
+
+    return app
+
+
+def lambda_handler(module: str, function: str) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda entry point of one function: its routes from the table, on a resolver with
+    validation; the caller's role is checked again here before anything else runs."""
+    app = new_resolver()
+    endpoints = sys.modules[module]
+    for route in routes_of(function):
+        register(app, route, getattr(endpoints, route.endpoint))
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        route = find(str(event.get("httpMethod", "")), str(event.get("resource", "")))
+        if route is None or route.function != function:
+            return _raw(errors.from_domain(NotFound()))
+        call = Call(route, caller_of(event), event, datetime.now(UTC).replace(microsecond=0))
+        token = _current.set(call)
+        try:
+            _check_access(route, call.caller)
+            result: dict[str, Any] = app.resolve(event, context)
+        except DomainError as refused:
+            result = _raw(_on_domain_error(refused))
+        finally:
+            _current.reset(token)
+        logger.info("answered", extra={"route": route.endpoint, "status": result.get("statusCode")})
+        return result
+
+    handler.app = app  # type: ignore[attr-defined]
+    return handler
+
+
+def _raw(response: Response[str]) -> dict[str, Any]:
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": "application/json", **(response.headers or {})},
+        "multiValueHeaders": {},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }

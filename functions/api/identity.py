@@ -1,0 +1,43 @@
+"""Who is calling: only from the claims API Gateway's Cognito authorizer put in the event."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+STAFF_GROUP = "staff"
+
+
+@dataclass(frozen=True)
+class Caller:
+    sub: str | None = None
+    email: str | None = None
+    groups: frozenset[str] = frozenset()
+
+    @property
+    def signed_in(self) -> bool:
+        return self.sub is not None
+
+    @property
+    def staff(self) -> bool:
+        return STAFF_GROUP in self.groups
+
+
+def _groups(value: Any) -> frozenset[str]:
+    # REST API authorizers deliver the group list as one string ("staff" or "[staff, admin]").
+    if isinstance(value, list | tuple):
+        return frozenset(str(v) for v in value)
+    if isinstance(value, str):
+        return frozenset(p for p in value.strip("[]").replace(",", " ").split() if p)
+    return frozenset()
+
+
+def caller_of(event: Mapping[str, Any]) -> Caller:
+    context = event.get("requestContext") or {}
+    claims = (context.get("authorizer") or {}).get("claims") or {}
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        return Caller()
+    email = claims.get("email")
+    return Caller(sub=sub, email=email if isinstance(email, str) else None, groups=_groups(claims.get("cognito:groups")))

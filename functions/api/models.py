@@ -1,0 +1,313 @@
+"""The HTTP contract's bodies: what comes in (unknown fields refused) and what goes out."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from functions.scheduling.config import (
+    AppointmentType,
+    ClientType,
+    Clinician,
+    GRID_MINUTES,
+    TimeOff,
+    WeeklyHours,
+)
+from functions.scheduling.lifecycle import AppointmentStatus, RequestKind, RequestStatus
+
+from .fields import DateOfBirth, Email, Id, Instant, Name, Phone, Text
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- errors -------------------------------------------------------------------------------------
+
+
+class FieldError(Out):
+    field: str
+    message: str
+
+
+class ErrorDetail(Out):
+    code: str
+    message: str
+    fields: list[FieldError] | None = None
+
+
+class ErrorBody(Out):
+    error: ErrorDetail
+
+
+# ---- public -------------------------------------------------------------------------------------
+
+
+class PracticeOut(Out):
+    name: str
+    timeZone: str
+
+
+class SchedulingOut(Out):
+    enabled: bool
+    anonymousRequests: bool
+    reschedule: bool
+    cancel: bool
+    minimumNoticeHours: int
+    horizonDays: int
+    slotIntervalMinutes: int
+
+
+class TypeOut(Out):
+    id: str
+    name: str
+    durationMinutes: int
+    clientType: ClientType
+
+
+class PortalOut(Out):
+    practice: PracticeOut
+    scheduling: SchedulingOut
+    appointmentTypes: list[TypeOut]
+
+
+class ClinicianOut(Out):
+    id: str
+    name: str
+    appointmentTypeIds: list[str]
+
+
+class CliniciansOut(Out):
+    clinicians: list[ClinicianOut]
+
+
+class SlotOut(Out):
+    clinicianId: str
+    clinicianName: str
+    appointmentTypeId: str
+    start: str
+    end: str
+
+
+class AvailabilityOut(Out):
+    timeZone: str
+    slots: list[SlotOut]
+
+
+class NewRequestIn(In):
+    clientType: ClientType
+    clinicianId: Id
+    appointmentTypeId: Id
+    start: Instant
+    firstName: Name
+    lastName: Name
+    dateOfBirth: DateOfBirth
+    email: Email
+    mobilePhone: Phone
+    comments: Text | None = None
+
+
+class RequestOut(Out):
+    id: str
+    kind: RequestKind
+    status: RequestStatus
+    appointmentId: str
+    clinicianId: str
+    clinicianName: str
+    appointmentTypeId: str
+    start: str
+    end: str
+    createdAt: str
+    decidedAt: str | None = None
+
+
+class RequestEnvelope(Out):
+    request: RequestOut
+
+
+# ---- signed-in client -----------------------------------------------------------------------------
+
+
+class MyRequestIn(In):
+    clinicianId: Id
+    appointmentTypeId: Id
+    start: Instant
+    comments: Text | None = None
+
+
+class RescheduleIn(In):
+    start: Instant
+    clinicianId: Id | None = None
+    comments: Text | None = None
+
+
+class CancelIn(In):
+    reason: Text | None = None
+
+
+class AppointmentOut(Out):
+    id: str
+    status: AppointmentStatus
+    clinicianId: str
+    clinicianName: str
+    appointmentTypeId: str
+    start: str
+    end: str
+    pendingRequestId: str | None = None
+    requestedStart: str | None = None
+    requestedEnd: str | None = None
+
+
+class MyAppointmentsOut(Out):
+    next: AppointmentOut | None
+    appointments: list[AppointmentOut]
+
+
+# ---- staff --------------------------------------------------------------------------------------
+
+
+class ClientOut(Out):
+    firstName: str
+    lastName: str
+    dateOfBirth: date
+    email: str
+    mobilePhone: str
+    clientId: str | None = None
+
+
+class Notification(Out):
+    status: Literal["pending", "sent", "failed"]
+    detail: str | None = None
+
+
+class StaffRequestOut(RequestOut):
+    client: ClientOut
+    newClient: bool
+    comments: str | None = None
+    note: str | None = None
+    changes: list[str] = Field(default_factory=list)
+    originalStart: str | None = None
+    originalEnd: str | None = None
+    originalClinicianId: str | None = None
+    notification: Notification | None = None
+
+
+class StaffRequestsOut(Out):
+    requests: list[StaffRequestOut]
+    cursor: str | None = None
+
+
+class DecisionIn(In):
+    note: Text | None = None
+
+
+class ApproveIn(DecisionIn):
+    start: Instant | None = None
+    clinicianId: Id | None = None
+    appointmentTypeId: Id | None = None
+
+
+class StaffPracticeOut(PracticeOut):
+    notificationEmail: str | None = None
+    replyToEmail: str | None = None
+
+
+class SettingsOut(Out):
+    practice: StaffPracticeOut
+    scheduling: SchedulingOut
+
+
+class PracticePatch(In):
+    name: Name | None = None
+    timeZone: str | None = None
+    notificationEmail: Email | None = None
+    replyToEmail: Email | None = None
+
+
+class SchedulingPatch(In):
+    enabled: bool | None = None
+    anonymousRequests: bool | None = None
+    reschedule: bool | None = None
+    cancel: bool | None = None
+    minimumNoticeHours: int | None = Field(None, ge=0, le=720)
+    horizonDays: int | None = Field(None, ge=1, le=730)
+    slotIntervalMinutes: Literal[15, 30, 45, 60] | None = None
+
+
+class SettingsPatch(In):
+    practice: PracticePatch | None = None
+    scheduling: SchedulingPatch | None = None
+
+
+class TypeIn(In):
+    name: Name | str
+    durationMinutes: int = Field(ge=GRID_MINUTES, le=240)
+    clientType: ClientType
+    active: bool = True
+
+
+class TypesOut(Out):
+    appointmentTypes: list[AppointmentType]
+
+
+class TimeOffIn(In):
+    id: Id | None = None
+    start: Instant
+    end: Instant
+
+
+class ClinicianIn(In):
+    name: str
+    shownInPortal: bool = True
+    appointmentTypeIds: list[Id] = Field(default_factory=list, max_length=20)
+    hours: WeeklyHours = Field(default_factory=dict)
+    timeOff: list[TimeOffIn] = Field(default_factory=list, max_length=200)
+
+
+class StaffCliniciansOut(Out):
+    clinicians: list[Clinician]
+
+
+class ClinicianEnvelope(Out):
+    clinician: Clinician
+
+
+class TypeEnvelope(Out):
+    appointmentType: AppointmentType
+
+
+class TimeOffOut(Out):
+    timeOff: list[TimeOff]
+
+
+class NewClientIn(In):
+    firstName: Name
+    lastName: Name
+    dateOfBirth: DateOfBirth
+    email: Email
+    mobilePhone: Phone
+
+
+class ClientRecordOut(Out):
+    id: str
+    firstName: str
+    lastName: str
+    dateOfBirth: date
+    email: str
+    mobilePhone: str
+    hasAccount: bool
+    createdAt: str
+
+
+class ClientEnvelope(Out):
+    client: ClientRecordOut
+
+
+class ClientsOut(Out):
+    clients: list[ClientRecordOut]

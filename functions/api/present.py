@@ -1,0 +1,77 @@
+"""Records as the contract shows them: instants in the practice's time zone with their offset."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from functions.scheduling.config import PracticeConfig
+from functions.scheduling.lifecycle import Appointment, Request
+
+from .models import AppointmentOut, ClientOut, RequestOut, StaffRequestOut
+
+
+def instant(config: PracticeConfig, value: datetime) -> str:
+    return config.local(value).isoformat()
+
+
+def _optional(config: PracticeConfig, **values: datetime | None) -> dict[str, str]:
+    return {k: instant(config, v) for k, v in values.items() if v is not None}
+
+
+def _request_fields(config: PracticeConfig, r: Request) -> dict[str, object]:
+    return {
+        "id": r.id,
+        "kind": r.kind,
+        "status": r.status,
+        "appointmentId": r.appointmentId,
+        "clinicianId": r.clinicianId,
+        "clinicianName": config.clinician_name(r.clinicianId),
+        "appointmentTypeId": r.appointmentTypeId,
+        "start": instant(config, r.start),
+        "end": instant(config, r.end),
+        "createdAt": instant(config, r.createdAt),
+        **_optional(config, decidedAt=r.decidedAt),
+    }
+
+
+def request(config: PracticeConfig, r: Request) -> RequestOut:
+    return RequestOut.model_validate(_request_fields(config, r))
+
+
+def staff_request(config: PracticeConfig, r: Request, notification: dict[str, str] | None) -> StaffRequestOut:
+    extra: dict[str, object] = {
+        "client": ClientOut(
+            firstName=r.client.firstName,
+            lastName=r.client.lastName,
+            dateOfBirth=r.client.dateOfBirth,
+            email=r.client.email,
+            mobilePhone=r.client.mobilePhone,
+            **({"clientId": r.clientId} if r.clientId else {}),
+        ),
+        "newClient": r.newClient,
+        "changes": r.changes,
+        **_optional(config, originalStart=r.originalStart, originalEnd=r.originalEnd),
+    }
+    for name in ("comments", "note", "originalClinicianId"):
+        if (value := getattr(r, name)) is not None:
+            extra[name] = value
+    if notification:
+        extra["notification"] = notification
+    return StaffRequestOut.model_validate({**_request_fields(config, r), **extra})
+
+
+def appointment(config: PracticeConfig, a: Appointment) -> AppointmentOut:
+    pending = a.status in ("requested", "reschedule_requested", "cancel_requested")
+    values: dict[str, object] = {
+        "id": a.id,
+        "status": a.status,
+        "clinicianId": a.clinicianId,
+        "clinicianName": config.clinician_name(a.clinicianId),
+        "appointmentTypeId": a.appointmentTypeId,
+        "start": instant(config, a.start),
+        "end": instant(config, a.end),
+        **_optional(config, requestedStart=a.requestedStart, requestedEnd=a.requestedEnd),
+    }
+    if pending and a.pendingRequestId:
+        values["pendingRequestId"] = a.pendingRequestId
+    return AppointmentOut.model_validate(values)

@@ -1,0 +1,93 @@
+"""The route table: every (method, path, Lambda function, endpoint, who may call it) once.
+
+Each Lambda function's resolver, the OpenAPI document, the CDK API and the local gateway are
+built from this table, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+
+class Access(StrEnum):
+    PUBLIC = "public"
+    SIGNED_IN = "signed_in"
+    STAFF = "staff"
+
+
+# Checks that come after the role and before the body (see the contract's order of refusals).
+Gate = Literal["anonymous_request", "client_request", "reschedule", "cancel"]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str
+    endpoint: str
+    access: Access
+    summary: str
+    status: int = 200
+    gate: Gate | None = None
+
+    @property
+    def resolver_path(self) -> str:
+        return self.path.replace("{", "<").replace("}", ">")
+
+
+# Lambda function name -> the module holding its endpoints and `handler`.
+FUNCTIONS: dict[str, str] = {
+    "availability": "functions.request.availability",
+    "submit": "functions.request.submit",
+    "appointments": "functions.request.appointments",
+    "reschedule": "functions.request.reschedule",
+    "cancel": "functions.request.cancel",
+    "review": "functions.review.decide",
+    "practice": "functions.review.practice",
+    "clients": "functions.review.clients",
+}
+
+P, S, A = Access.PUBLIC, Access.SIGNED_IN, Access.STAFF
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/portal", "availability", "get_portal", P, "What the practice allows"),
+    Route("GET", "/clinicians", "availability", "get_clinicians", P, "Clinicians offering a client type"),
+    Route("GET", "/availability", "availability", "get_availability", P, "Open slots"),
+    Route("POST", "/requests", "submit", "post_request", P, "Request an appointment without signing in",
+          201, "anonymous_request"),
+    Route("POST", "/me/requests", "submit", "post_my_request", S, "Request an appointment as a signed-in client",
+          201, "client_request"),
+    Route("GET", "/me/appointments", "appointments", "get_my_appointments", S, "The client's appointments"),
+    Route("POST", "/me/appointments/{id}/reschedule", "reschedule", "post_reschedule", S,
+          "Ask to reschedule an appointment", 201, "reschedule"),
+    Route("POST", "/me/appointments/{id}/cancel", "cancel", "post_cancel", S, "Ask to cancel an appointment",
+          201, "cancel"),
+    Route("GET", "/staff/requests", "review", "get_requests", A, "Requests awaiting review, or decided"),
+    Route("POST", "/staff/requests/{id}/approve", "review", "post_approve", A, "Approve a request"),
+    Route("POST", "/staff/requests/{id}/deny", "review", "post_deny", A, "Deny a request"),
+    Route("GET", "/staff/settings", "practice", "get_settings", A, "The practice's settings"),
+    Route("PATCH", "/staff/settings", "practice", "patch_settings", A, "Change the practice's settings"),
+    Route("GET", "/staff/appointment-types", "practice", "get_types", A, "Appointment types"),
+    Route("PUT", "/staff/appointment-types/{id}", "practice", "put_type", A, "Create or replace an appointment type"),
+    Route("GET", "/staff/clinicians", "practice", "get_staff_clinicians", A, "Clinicians with hours and time off"),
+    Route("PUT", "/staff/clinicians/{id}", "practice", "put_clinician", A,
+          "Create or replace a clinician with hours and time off"),
+    Route("GET", "/staff/clients", "clients", "get_clients", A, "The practice's clients"),
+    Route("POST", "/staff/clients", "clients", "post_client", A, "Add a client", 201),
+    Route("POST", "/staff/clients/{id}/invite", "clients", "post_invite", A,
+          "Invite a client to the portal (creates the sign-in account)"),
+)
+
+
+def routes_of(function: str) -> list[Route]:
+    return [r for r in ROUTES if r.function == function]
+
+
+def find(method: str, resource: str) -> Route | None:
+    """The route API Gateway matched, from the proxy event's httpMethod and resource."""
+    return _BY_RESOURCE.get((method.upper(), resource))
+
+
+_BY_RESOURCE = {(r.method, r.path): r for r in ROUTES}

@@ -1,0 +1,56 @@
+"""Settings from the environment and AWS clients, each made once per process on first use.
+
+Nothing reads the environment at import time; tests and the local stack set it first, and
+`reset()` forgets what was made (for moto, which must be started before clients are made).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+from pydantic import BaseModel, ConfigDict
+
+from functions.store import Store
+
+if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    table_name: str
+    user_pool_id: str = ""
+
+
+_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+
+
+@cache
+def settings() -> Settings:
+    return Settings(table_name=os.environ["TABLE_NAME"], user_pool_id=os.environ.get("USER_POOL_ID", ""))
+
+
+@cache
+def dynamodb() -> DynamoDBClient:
+    return boto3.client("dynamodb", config=_CLIENT_CONFIG)
+
+
+@cache
+def cognito() -> CognitoIdentityProviderClient:
+    return boto3.client("cognito-idp", config=_CLIENT_CONFIG)
+
+
+@cache
+def store() -> Store:
+    return Store(dynamodb(), settings().table_name)
+
+
+def reset() -> None:
+    for made in (settings, dynamodb, cognito, store):
+        made.cache_clear()

@@ -1,0 +1,1 @@
+"""Client-facing handlers: availability, submitting requests, reschedule, cancel, my appointments."""

@@ -1,0 +1,95 @@
+"""Public look-ups: what the practice allows, its clinicians, and open slots."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from functions import aws
+from functions.api import present
+from functions.api.fields import Id
+from functions.api.http import current, lambda_handler, respond, returns
+from functions.api.models import (
+    AvailabilityOut,
+    ClinicianOut,
+    CliniciansOut,
+    PortalOut,
+    PracticeOut,
+    SchedulingOut,
+    SlotOut,
+    TypeOut,
+)
+from functions.scheduling.config import ClientType
+from functions.scheduling.errors import Invalid
+from functions.scheduling.slots import open_slots
+
+MAX_RANGE_DAYS = 30
+
+
+@returns(PortalOut)
+def get_portal() -> Response[str]:
+    config = aws.store().config()
+    types = sorted(
+        (t for t in config.appointmentTypes.values() if t.active), key=lambda t: (t.clientType != "new", t.name)
+    )
+    return respond(
+        200,
+        PortalOut(
+            practice=PracticeOut(name=config.practice.name, timeZone=config.practice.timeZone),
+            scheduling=SchedulingOut.model_validate(config.scheduling.model_dump()),
+            appointmentTypes=[TypeOut.model_validate(t.model_dump(exclude={"active"})) for t in types],
+        ),
+    )
+
+
+@returns(CliniciansOut)
+def get_clinicians(clientType: Annotated[ClientType, Query()]) -> Response[str]:  # noqa: N803
+    config = aws.store().config()
+    found = [
+        ClinicianOut(id=c.id, name=c.name, appointmentTypeIds=offered)
+        for c, offered in config.portal_clinicians(clientType)
+    ]
+    return respond(200, CliniciansOut(clinicians=found))
+
+
+@returns(AvailabilityOut)
+def get_availability(
+    clientType: Annotated[ClientType, Query()],  # noqa: N803
+    from_: Annotated[date, Query(alias="from")],
+    to: Annotated[date, Query()],
+    clinicianId: Annotated[Id | None, Query()] = None,  # noqa: N803
+    appointmentTypeId: Annotated[Id | None, Query()] = None,  # noqa: N803
+) -> Response[str]:
+    if to < from_:
+        raise Invalid("invalid_range", "must not be before from", "to")
+    if (to - from_).days > MAX_RANGE_DAYS:
+        raise Invalid("invalid_range", f"must be at most {MAX_RANGE_DAYS} days after from", "to")
+    store = aws.store()
+    config = store.config()
+    zone = config.zone
+    first = datetime.combine(from_, time(), tzinfo=zone)
+    last = datetime.combine(to + timedelta(days=1), time(), tzinfo=zone)
+    busy = store.busy(first, last) if config.scheduling.enabled else []
+    slots = open_slots(config, clientType, from_, to, current().now, busy, clinicianId, appointmentTypeId)
+    return respond(
+        200,
+        AvailabilityOut(
+            timeZone=config.practice.timeZone,
+            slots=[
+                SlotOut(
+                    clinicianId=s.clinician_id,
+                    clinicianName=config.clinician_name(s.clinician_id),
+                    appointmentTypeId=s.type_id,
+                    start=present.instant(config, s.start),
+                    end=present.instant(config, s.end),
+                )
+                for s in slots
+            ],
+        ),
+    )
+
+
+handler = lambda_handler(__name__, "availability")

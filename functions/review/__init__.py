@@ -1,0 +1,1 @@
+"""Staff handlers: the review queue, approve and deny, practice settings, clinicians and clients."""

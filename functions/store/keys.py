@@ -1,0 +1,72 @@
+"""Key builders: the one place that spells pk, sk and index keys."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+Key = dict[str, dict[str, str]]
+
+CONFIG_PK, CONFIG_SK = "PRACTICE", "CONFIG"
+
+
+def _key(pk: str, sk: str) -> Key:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def compact(instant: datetime) -> str:
+    """A UTC instant as a short, sortable key part: 20261203T1500Z."""
+    return instant.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
+
+
+def from_compact(text: str) -> datetime:
+    return datetime.strptime(text, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+
+
+def config() -> Key:
+    return _key(CONFIG_PK, CONFIG_SK)
+
+
+def appointment(appointment_id: str) -> Key:
+    return _key(f"APPT#{appointment_id}", "APPT")
+
+
+def request(appointment_id: str, request_id: str) -> Key:
+    # A request lives beside its appointment, so one batch read fetches both.
+    return _key(f"APPT#{appointment_id}", f"REQ#{request_id}")
+
+
+def claim(clinician_id: str, cell: datetime) -> Key:
+    return _key(f"CLAIM#{clinician_id}#{compact(cell)}", "CLAIM")
+
+
+def client(client_id: str) -> Key:
+    return _key(f"CLIENT#{client_id}", "CLIENT")
+
+
+def user(sub: str) -> Key:
+    return _key(f"USER#{sub}", "USER")
+
+
+def idempotency(scope_hash: str) -> Key:
+    return _key(f"IDEM#{scope_hash}", "IDEM")
+
+
+def client_appointments(client_id: str) -> str:
+    return f"CLIENT#{client_id}"
+
+
+def requests_by_status(status: str) -> str:
+    return f"REQUESTS#{status}"
+
+
+CLIENTS = "CLIENTS"
+BUSY = "BUSY"
+
+
+def busy_sort(start: datetime, end: datetime, clinician_id: str) -> str:
+    return f"{compact(start)}#{compact(end)}#{clinician_id}"
+
+
+def parse_busy_sort(text: str) -> tuple[datetime, datetime, str]:
+    start, end, clinician_id = text.split("#", 2)
+    return from_compact(start), from_compact(end), clinician_id

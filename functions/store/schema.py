@@ -1,0 +1,40 @@
+"""The table's definition, shared by the CDK stack, the local stack and the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PK, SK = "pk", "sk"
+GSI1, GSI2 = "gsi1", "gsi2"
+TTL_ATTRIBUTE = "expiresAt"
+
+KEY_ATTRIBUTES = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
+
+# gsi1: overloaded look-ups (a client's appointments, requests by status, clients by creation).
+# gsi2: time held per practice, keys only: the sort key encodes start, end and clinician.
+INDEXES: tuple[dict[str, Any], ...] = (
+    {"name": GSI1, "pk": "gsi1pk", "sk": "gsi1sk", "projection": "ALL"},
+    {"name": GSI2, "pk": "gsi2pk", "sk": "gsi2sk", "projection": "KEYS_ONLY"},
+)
+
+
+def create_table_request(table_name: str) -> dict[str, Any]:
+    """Arguments for DynamoDB CreateTable, as the CDK stack defines the same table."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [{"AttributeName": PK, "KeyType": "HASH"}, {"AttributeName": SK, "KeyType": "RANGE"}],
+        "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in KEY_ATTRIBUTES],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index["name"],
+                "KeySchema": [
+                    {"AttributeName": index["pk"], "KeyType": "HASH"},
+                    {"AttributeName": index["sk"], "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": index["projection"]},
+            }
+            for index in INDEXES
+        ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    }

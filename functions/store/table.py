@@ -1,0 +1,433 @@
+"""Reads and transactional writes on the single table."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from functions.scheduling.config import MAX_DURATION_MINUTES, PracticeConfig
+from functions.scheduling.errors import Conflict, Invalid, Unavailable
+from functions.scheduling.lifecycle import Appointment, Claim, ClientRecord, Plan, Request
+from functions.scheduling.slots import Busy
+
+from . import keys
+from .schema import GSI1, GSI2, TTL_ATTRIBUTE
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+M = TypeVar("M", bound=BaseModel)
+
+THROTTLED = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError"}
+)
+# Claims of past cells are of no use once the time has passed; TTL deletes them a day later.
+CLAIM_RETENTION = timedelta(days=1)
+IDEMPOTENCY_RETENTION = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """The first successful answer to a POST with an Idempotency-Key, kept for 24 hours."""
+
+    scope: str
+    body_hash: str
+    status_code: int
+    body: str
+
+
+@dataclass
+class Snapshot:
+    config: PracticeConfig
+    appointment: Appointment | None = None
+    request: Request | None = None
+    client_id: str | None = None
+    idempotency: Idempotency | None = None
+
+
+class CommitFailed(Exception):
+    """A transaction was refused. `part` names what failed: "idempotency" (another call with the
+    same key won; `existing` holds its answer), "claim", "appointment" or "request"."""
+
+    def __init__(self, part: str, existing: Idempotency | None = None):
+        super().__init__(part)
+        self.part = part
+        self.existing = existing
+
+
+def _item(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def _plain(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _record(model: type[M], item: Mapping[str, Any]) -> M:
+    data = _plain(item)
+    return model.model_validate({k: v for k, v in data.items() if k in model.model_fields})
+
+
+def _epoch(instant: datetime) -> int:
+    return int(instant.timestamp())
+
+
+def _throttled(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in THROTTLED
+
+
+class Store:
+    def __init__(self, client: DynamoDBClient, table_name: str):
+        self.client = client
+        self.table = table_name
+
+    # ---- reads -------------------------------------------------------------------------------
+
+    def config(self) -> PracticeConfig:
+        return self._config_from(self._get(keys.config()))
+
+    def read(
+        self,
+        *,
+        appointment_id: str | None = None,
+        request_id: str | None = None,
+        user_sub: str | None = None,
+        idempotency_scope: str | None = None,
+        now: datetime | None = None,
+    ) -> Snapshot:
+        """The configuration and whatever else a decision needs, in one consistent batch read."""
+        wanted: dict[str, keys.Key] = {"config": keys.config()}
+        if appointment_id is not None:
+            wanted["appointment"] = keys.appointment(appointment_id)
+            if request_id is not None:
+                wanted["request"] = keys.request(appointment_id, request_id)
+        if user_sub is not None:
+            wanted["user"] = keys.user(user_sub)
+        if idempotency_scope is not None:
+            wanted["idempotency"] = keys.idempotency(idempotency_scope)
+        found = self._batch_get(list(wanted.values()))
+
+        def get(name: str) -> dict[str, Any] | None:
+            key = wanted.get(name)
+            return found.get((key["pk"]["S"], key["sk"]["S"])) if key else None
+
+        snapshot = Snapshot(config=self._config_from(get("config")))
+        if (item := get("appointment")) is not None:
+            snapshot.appointment = _record(Appointment, item)
+        if (item := get("request")) is not None:
+            snapshot.request = _record(Request, item)
+        if (item := get("user")) is not None:
+            snapshot.client_id = item["clientId"]["S"]
+        if (item := get("idempotency")) is not None and idempotency_scope is not None:
+            snapshot.idempotency = self._idempotency_from(idempotency_scope, item, now or datetime.now(UTC))
+        return snapshot
+
+    def client_record(self, client_id: str) -> ClientRecord | None:
+        item = self._get(keys.client(client_id))
+        return _record(ClientRecord, item) if item else None
+
+    def busy(self, start: datetime, end: datetime) -> list[Busy]:
+        """Every interval held between two instants, for all clinicians, from the keys-only index."""
+        low = keys.compact(start - timedelta(minutes=MAX_DURATION_MINUTES))
+        items = self._query(
+            IndexName=GSI2,
+            KeyConditionExpression="gsi2pk = :p AND gsi2sk BETWEEN :lo AND :hi",
+            ExpressionAttributeValues={":p": {"S": keys.BUSY}, ":lo": {"S": low}, ":hi": {"S": keys.compact(end)}},
+        )
+        found = []
+        for item in items:
+            held_start, held_end, clinician_id = keys.parse_busy_sort(item["gsi2sk"]["S"])
+            if held_end > start and held_start < end:
+                found.append(Busy(clinician_id, held_start, held_end))
+        return found
+
+    def client_appointments(self, client_id: str, ending_after: datetime) -> list[Appointment]:
+        low = keys.compact(ending_after - timedelta(minutes=MAX_DURATION_MINUTES))
+        items = self._query(
+            IndexName=GSI1,
+            KeyConditionExpression="gsi1pk = :p AND gsi1sk >= :lo",
+            ExpressionAttributeValues={":p": {"S": keys.client_appointments(client_id)}, ":lo": {"S": low}},
+        )
+        appointments = [_record(Appointment, item) for item in items]
+        return [a for a in appointments if a.end > ending_after]
+
+    def requests(self, status: str, limit: int, cursor: str | None) -> tuple[list[Request], str | None]:
+        """Requests in one status, oldest first, a page at a time."""
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": GSI1,
+            "KeyConditionExpression": "gsi1pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": keys.requests_by_status(status)}},
+            "Limit": limit,
+        }
+        if cursor:
+            args["ExclusiveStartKey"] = _decode_cursor(cursor)
+        page = self._call(self.client.query, **args)
+        last = page.get("LastEvaluatedKey")
+        return [_record(Request, i) for i in page.get("Items", [])], _encode_cursor(last) if last else None
+
+    def clients(self) -> list[ClientRecord]:
+        items = self._query(
+            IndexName=GSI1,
+            KeyConditionExpression="gsi1pk = :p",
+            ExpressionAttributeValues={":p": {"S": keys.CLIENTS}},
+        )
+        return [_record(ClientRecord, item) for item in items]
+
+    def request_of(self, request_id: str, appointment_id: str) -> Request | None:
+        item = self._get(keys.request(appointment_id, request_id))
+        return _record(Request, item) if item else None
+
+    # ---- writes ------------------------------------------------------------------------------
+
+    def commit(self, plan: Plan, now: datetime, idempotency: Idempotency | None = None) -> None:
+        """Write a transition atomically: both records with their expected versions, every claim
+        taken and released, and the idempotency record."""
+        appointment_id = plan.appointment.id
+        parts: list[str] = []
+        ops: list[TransactWriteItemTypeDef] = []
+
+        def add(part: str, op: TransactWriteItemTypeDef) -> None:
+            parts.append(part)
+            ops.append(op)
+
+        add("appointment", self._versioned(keys.appointment(appointment_id), _appointment_item(plan.appointment),
+                                           plan.appointment_version))
+        add("request", self._versioned(keys.request(appointment_id, plan.request.id), _request_item(plan.request),
+                                       plan.request_version))
+        for claim in plan.claim:
+            add("claim", {"Put": {
+                "TableName": self.table,
+                "Item": {**keys.claim(claim.clinician_id, claim.cell), **_item({
+                    "appointmentId": appointment_id,
+                    "clinicianId": claim.clinician_id,
+                    TTL_ATTRIBUTE: _epoch(claim.cell + CLAIM_RETENTION),
+                })},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }})
+        for claim in plan.release:
+            add("release", {"Delete": {
+                "TableName": self.table,
+                "Key": keys.claim(claim.clinician_id, claim.cell),
+                # A claim TTL already removed is released too.
+                "ConditionExpression": "attribute_not_exists(pk) OR appointmentId = :a",
+                "ExpressionAttributeValues": {":a": {"S": appointment_id}},
+            }})
+        if idempotency is not None:
+            add("idempotency", self._idempotency_put(idempotency, now))
+        self._transact(ops, parts, idempotency.scope if idempotency else None, now)
+
+    def remember(self, idempotency: Idempotency, now: datetime) -> Idempotency | None:
+        """Store an answer outside a transition; returns the earlier answer if another call won."""
+        try:
+            self._transact([self._idempotency_put(idempotency, now)], ["idempotency"], idempotency.scope, now)
+        except CommitFailed as failed:
+            return failed.existing
+        return None
+
+    def update_config(self, change: Callable[[PracticeConfig], PracticeConfig]) -> PracticeConfig:
+        """Apply a change to the configuration, optimistically: a concurrent change is re-read and
+        the change applied again, so no edit is lost."""
+        for _ in range(5):
+            item = self._get(keys.config())
+            version = int(item["version"]["N"]) if item else 0
+            updated = change(self._config_from(item))
+            values = {**updated.model_dump(mode="json"), "version": version + 1}
+            condition = "attribute_not_exists(pk)" if item is None else "version = :v"
+            args: dict[str, Any] = {
+                "TableName": self.table,
+                "Item": {**keys.config(), **_item(values)},
+                "ConditionExpression": condition,
+            }
+            if item is not None:
+                args["ExpressionAttributeValues"] = {":v": {"N": str(version)}}
+            try:
+                self._call(self.client.put_item, **args)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                    continue
+                raise
+            return updated
+        raise Unavailable()
+
+    def create_client(self, record: ClientRecord) -> None:
+        self._call(self.client.put_item, TableName=self.table,
+                   Item={**keys.client(record.id), **_item(_client_item(record))},
+                   ConditionExpression="attribute_not_exists(pk)")
+
+    def link_user(self, record: ClientRecord, sub: str) -> ClientRecord:
+        """Link a portal account to a client, both records in one transaction."""
+        linked = record.model_copy(update={"userSub": sub, "version": record.version + 1})
+        ops: list[TransactWriteItemTypeDef] = [
+            self._versioned(keys.client(record.id), _client_item(linked), record.version),
+            {"Put": {"TableName": self.table, "Item": {**keys.user(sub), **_item({"clientId": record.id})},
+                     "ConditionExpression": "attribute_not_exists(pk) OR clientId = :c",
+                     "ExpressionAttributeValues": {":c": {"S": record.id}}}},
+        ]
+        try:
+            self._transact(ops, ["client", "user"], None, datetime.now(UTC))
+        except CommitFailed as failed:
+            raise Conflict("account_already_linked", "This account is already linked to a client.") from failed
+        return linked
+
+    # ---- plumbing ----------------------------------------------------------------------------
+
+    def _versioned(self, key: keys.Key, values: dict[str, Any], expected: int | None) -> TransactWriteItemTypeDef:
+        """An Update that sets every attribute of a record, removes its absent optional ones and
+        keeps attributes other writers own (the notify function's delivery status)."""
+        names: dict[str, str] = {}
+        exprs: dict[str, Any] = {}
+        sets, removes = [], []
+        for i, (name, value) in enumerate(values.items()):
+            if name in ("pk", "sk"):
+                continue
+            names[f"#a{i}"] = name
+            if value is None:
+                removes.append(f"#a{i}")
+            else:
+                exprs[f":v{i}"] = _serializer.serialize(value)
+                sets.append(f"#a{i} = :v{i}")
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        if expected is None:
+            condition = "attribute_not_exists(pk)"
+        else:
+            condition = "#version = :expected"
+            names["#version"] = "version"
+            exprs[":expected"] = {"N": str(expected)}
+        return {"Update": {
+            "TableName": self.table,
+            "Key": key,
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": exprs,
+        }}
+
+    def _idempotency_put(self, record: Idempotency, now: datetime) -> TransactWriteItemTypeDef:
+        return {"Put": {
+            "TableName": self.table,
+            "Item": {**keys.idempotency(record.scope), **_item({
+                "bodyHash": record.body_hash,
+                "statusCode": record.status_code,
+                "body": record.body,
+                TTL_ATTRIBUTE: _epoch(now + IDEMPOTENCY_RETENTION),
+            })},
+            # TTL deletes expired items late; an expired record does not count.
+            "ConditionExpression": "attribute_not_exists(pk) OR #ttl < :now",
+            "ExpressionAttributeNames": {"#ttl": TTL_ATTRIBUTE},
+            "ExpressionAttributeValues": {":now": {"N": str(_epoch(now))}},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }}
+
+    def _transact(self, ops: list[TransactWriteItemTypeDef], parts: Sequence[str], scope: str | None,
+                  now: datetime) -> None:
+        try:
+            self.client.transact_write_items(TransactItems=ops)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code != "TransactionCanceledException":
+                if _throttled(exc):
+                    raise Unavailable() from exc
+                raise
+            reasons = exc.response.get("CancellationReasons", [])  # type: ignore[typeddict-item]
+            failed = [(parts[i], r) for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"]
+            if not failed:
+                # Conflicting transactions in flight or throttling: nothing was written; retry soon.
+                raise Unavailable() from exc
+            for part, reason in failed:
+                if part == "idempotency":
+                    existing = None
+                    if scope is not None:
+                        item = reason.get("Item") or self._get(keys.idempotency(scope))
+                        existing = self._idempotency_from(scope, item, now) if item else None
+                    raise CommitFailed(part, existing) from exc
+            raise CommitFailed(failed[0][0]) from exc
+
+    def _idempotency_from(self, scope: str, item: Mapping[str, Any], now: datetime) -> Idempotency | None:
+        data = _plain(item)
+        if int(data.get(TTL_ATTRIBUTE, 0)) < _epoch(now):
+            return None
+        return Idempotency(scope, str(data["bodyHash"]), int(data["statusCode"]), str(data["body"]))
+
+    def _config_from(self, item: Mapping[str, Any] | None) -> PracticeConfig:
+        return _record(PracticeConfig, item) if item else PracticeConfig()
+
+    def _get(self, key: keys.Key) -> dict[str, Any] | None:
+        response = self._call(self.client.get_item, TableName=self.table, Key=key, ConsistentRead=True)
+        return response.get("Item")
+
+    def _batch_get(self, wanted: list[keys.Key]) -> dict[tuple[str, str], dict[str, Any]]:
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        request: dict[str, Any] = {self.table: {"Keys": wanted, "ConsistentRead": True}}
+        while request:
+            response = self._call(self.client.batch_get_item, RequestItems=request)
+            for item in response.get("Responses", {}).get(self.table, []):
+                found[(item["pk"]["S"], item["sk"]["S"])] = item
+            request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def _query(self, **args: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self._call(self.client.query, TableName=self.table, **args)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    @staticmethod
+    def _call(method: Callable[..., Any], **args: Any) -> Any:
+        try:
+            return method(**args)
+        except ClientError as exc:
+            if _throttled(exc):
+                raise Unavailable() from exc
+            raise
+
+
+def _appointment_item(a: Appointment) -> dict[str, Any]:
+    values: dict[str, Any] = {"type": "appointment", **a.model_dump(mode="json")}
+    values["gsi1pk"] = keys.client_appointments(a.clientId) if a.clientId else None
+    values["gsi1sk"] = f"{keys.compact(a.start)}#{a.id}" if a.clientId else None
+    values["gsi2pk"] = keys.BUSY if a.holds_time else None
+    values["gsi2sk"] = keys.busy_sort(a.start, a.end, a.clinicianId) if a.holds_time else None
+    return values
+
+
+def _request_item(r: Request) -> dict[str, Any]:
+    values: dict[str, Any] = {"type": "request", **r.model_dump(mode="json")}
+    values["gsi1pk"] = keys.requests_by_status(r.status)
+    values["gsi1sk"] = f"{values['createdAt']}#{r.id}"
+    values["gsi2pk"] = keys.BUSY if r.holds_time else None
+    values["gsi2sk"] = keys.busy_sort(r.start, r.end, r.clinicianId) if r.holds_time else None
+    return values
+
+
+def _client_item(c: ClientRecord) -> dict[str, Any]:
+    values: dict[str, Any] = {"type": "client", **c.model_dump(mode="json")}
+    return {**values, "gsi1pk": keys.CLIENTS, "gsi1sk": f"{keys.compact(c.createdAt)}#{c.id}"}
+
+
+def _encode_cursor(key: Mapping[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except ValueError as exc:
+        raise Invalid("invalid_cursor", "The page cursor is not valid.", "cursor") from exc
+    if not isinstance(key, dict) or not str(key.get("gsi1pk", {}).get("S", "")).startswith("REQUESTS#"):
+        raise Invalid("invalid_cursor", "The page cursor is not valid.", "cursor")
+    return key
