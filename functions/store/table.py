@@ -261,10 +261,17 @@ class Store:
             return updated
         raise Unavailable()
 
-    def create_client(self, record: ClientRecord) -> None:
-        self._call(self.client.put_item, TableName=self.table,
-                   Item={**keys.client(record.id), **_item(_client_item(record))},
-                   ConditionExpression="attribute_not_exists(pk)")
+    def create_client(self, record: ClientRecord) -> bool:
+        """Add a client; False when a client with this id exists already."""
+        try:
+            self._call(self.client.put_item, TableName=self.table,
+                       Item={**keys.client(record.id), **_item(_client_item(record))},
+                       ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def link_user(self, record: ClientRecord, sub: str) -> ClientRecord:
         """Link a portal account to a client, both records in one transaction."""

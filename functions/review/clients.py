@@ -1,0 +1,107 @@
+"""Staff add clients and invite them to the portal: the invitation creates the sign-in account
+in the Cognito user pool (AdminCreateUser, which emails a temporary password) and links it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from botocore.exceptions import ClientError
+
+from functions import aws
+from functions.api.fields import Id
+from functions.api.http import current, idempotency_key, lambda_handler, logger, replay, respond, returns
+from functions.api.models import ClientEnvelope, ClientRecordOut, ClientsOut, NewClientIn
+from functions.scheduling.errors import Conflict, NotFound
+from functions.scheduling.lifecycle import ClientRecord
+from functions.store.table import Idempotency
+
+
+def _out(record: ClientRecord) -> ClientRecordOut:
+    return ClientRecordOut(
+        id=record.id,
+        firstName=record.firstName,
+        lastName=record.lastName,
+        dateOfBirth=record.dateOfBirth,
+        email=record.email,
+        mobilePhone=record.mobilePhone,
+        hasAccount=record.userSub is not None,
+        createdAt=record.createdAt.isoformat(),
+    )
+
+
+@returns(ClientsOut)
+def get_clients() -> Response[str]:
+    found = sorted(aws.store().clients(), key=lambda c: (c.lastName.casefold(), c.firstName.casefold(), c.id))
+    return respond(200, ClientsOut(clients=[_out(c) for c in found]))
+
+
+def _remembered(status: int, envelope: ClientEnvelope) -> Response[str]:
+    """Answer, keeping the answer for the Idempotency-Key; a concurrent twin gets the first answer."""
+    response = respond(status, envelope)
+    key = idempotency_key()
+    if key is not None:
+        record = Idempotency(key.scope, key.body_hash, status, str(response.body))
+        earlier = aws.store().remember(record, current().now)
+        if (again := replay(earlier, key)) is not None:
+            return again
+    return response
+
+
+@returns(ClientEnvelope)
+def post_client(body: Annotated[NewClientIn, Body()]) -> Response[str]:
+    call = current()
+    key = idempotency_key()
+    store = aws.store()
+    if key is not None and (again := replay(store.read(idempotency_scope=key.scope, now=call.now).idempotency, key)):
+        return again
+    # With a key, a retry after a lost answer finds the client it made instead of making another.
+    client_id = key.scope[:32] if key else uuid.uuid4().hex
+    record = ClientRecord(id=client_id, **body.model_dump(), createdAt=call.now)
+    if not store.create_client(record):
+        record = store.client_record(client_id) or record
+    logger.info("client added", extra={"client_id": record.id})
+    return _remembered(201, ClientEnvelope(client=_out(record)))
+
+
+@returns(ClientEnvelope)
+def post_invite(id: Annotated[Id, Path()]) -> Response[str]:  # noqa: A002
+    store = aws.store()
+    record = store.client_record(id)
+    if record is None:
+        raise NotFound("client_not_found", "There is no such client.")
+    if record.userSub is None:
+        record = store.link_user(record, _create_account(record))
+        logger.info("client invited", extra={"client_id": record.id})
+    return _remembered(200, ClientEnvelope(client=_out(record)))
+
+
+def _create_account(record: ClientRecord) -> str:
+    """The new account's sub. An account left by an earlier attempt that failed before linking
+    is found again, so a retried invitation completes instead of failing."""
+    cognito = aws.cognito()
+    pool = aws.settings().user_pool_id
+    try:
+        created = cognito.admin_create_user(
+            UserPoolId=pool,
+            Username=record.email,
+            UserAttributes=[
+                {"Name": "email", "Value": record.email},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+            DesiredDeliveryMediums=["EMAIL"],
+        )
+        attributes = created["User"].get("Attributes", [])
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "UsernameExistsException":
+            raise
+        attributes = cognito.admin_get_user(UserPoolId=pool, Username=record.email).get("UserAttributes", [])
+    sub = next((a["Value"] for a in attributes if a["Name"] == "sub"), None)
+    if not sub:
+        raise Conflict("account_unavailable", "The sign-in account could not be created.")
+    return sub
+
+
+handler = lambda_handler(__name__, "clients")
