@@ -29,7 +29,9 @@ def config() -> PracticeConfig:
             ),
             "scheduling": Scheduling(),
             "appointmentTypes": {
-                "intake": AppointmentType(id="intake", name="Therapy Intake", durationMinutes=60, clientType="new"),
+                "intake": AppointmentType(
+                    id="intake", name="Therapy Intake", durationMinutes=60, clientType="new"
+                ),
                 "session": AppointmentType(
                     id="session", name="Therapy Session", durationMinutes=50, clientType="existing"
                 ),

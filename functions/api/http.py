@@ -54,7 +54,9 @@ def current() -> Call:
 
 
 def respond(status: int, body: BaseModel) -> Response[str]:
-    return Response(status, "application/json", body.model_dump_json(exclude_unset=True), dict(errors.HEADERS))
+    return Response(
+        status, "application/json", body.model_dump_json(exclude_unset=True), dict(errors.HEADERS)
+    )
 
 
 # ---- access and gates ---------------------------------------------------------------------------
@@ -125,7 +127,9 @@ def idempotency_key() -> IdempotencyKey | None:
     if key is None:
         return None
     if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
-        raise Invalid("invalid_idempotency_key", "must be 1 to 255 printable ASCII characters", IDEMPOTENCY_HEADER)
+        raise Invalid(
+            "invalid_idempotency_key", "must be 1 to 255 printable ASCII characters", IDEMPOTENCY_HEADER
+        )
     scope = "\n".join((call.caller.sub or "anonymous", call.route.method, call.event.get("path", ""), key))
     return IdempotencyKey(_sha256(scope), _sha256(_canonical_body(call.event.get("body"))))
 
@@ -162,7 +166,9 @@ def commit(
         if failed.part == "idempotency":
             if (again := replay(failed.existing, key)) is not None:
                 return again
-            raise Conflict("idempotency_key_reused", "This Idempotency-Key is in use by another request.") from None
+            raise Conflict(
+                "idempotency_key_reused", "This Idempotency-Key is in use by another request."
+            ) from None
         if failed.part == "claim":
             raise slot_unavailable() from None
         raise on_conflict from None
@@ -176,14 +182,20 @@ def commit(
 def _responses(route: Route, model: type[BaseModel] | None) -> dict[int, Any]:
     answers: dict[int, Any] = {}
     if model is not None:
-        answers[route.status] = {"description": route.summary, "content": {"application/json": {"model": model}}}
+        answers[route.status] = {
+            "description": route.summary,
+            "content": {"application/json": {"model": model}},
+        }
     codes = [400, 422, 429, 503]
     if route.access is not Access.PUBLIC:
         codes += [401, 403]
     if route.gate == "anonymous_request" or route.method in ("POST", "PUT", "PATCH"):
         codes += [403, 404, 409]
     for code in sorted(set(codes)):
-        answers[code] = {"description": _ERROR_DESCRIPTIONS[code], "content": {"application/json": {"model": ErrorBody}}}
+        answers[code] = {
+            "description": _ERROR_DESCRIPTIONS[code],
+            "content": {"application/json": {"model": ErrorBody}},
+        }
     return answers
 
 

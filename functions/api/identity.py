@@ -40,4 +40,6 @@ def caller_of(event: Mapping[str, Any]) -> Caller:
     if not isinstance(sub, str) or not sub:
         return Caller()
     email = claims.get("email")
-    return Caller(sub=sub, email=email if isinstance(email, str) else None, groups=_groups(claims.get("cognito:groups")))
+    return Caller(
+        sub=sub, email=email if isinstance(email, str) else None, groups=_groups(claims.get("cognito:groups"))
+    )

@@ -8,10 +8,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.scheduling.config import (
+    GRID_MINUTES,
     AppointmentType,
     ClientType,
     Clinician,
-    GRID_MINUTES,
     TimeOff,
     WeeklyHours,
 )

@@ -38,7 +38,9 @@ def request(config: PracticeConfig, r: Request) -> RequestOut:
     return RequestOut.model_validate(_request_fields(config, r))
 
 
-def staff_request(config: PracticeConfig, r: Request, notification: dict[str, str] | None = None) -> StaffRequestOut:
+def staff_request(
+    config: PracticeConfig, r: Request, notification: dict[str, str] | None = None
+) -> StaffRequestOut:
     extra: dict[str, object] = {
         "client": ClientOut(
             firstName=r.client.firstName,

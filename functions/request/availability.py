@@ -33,7 +33,8 @@ MAX_RANGE_DAYS = 30
 def get_portal() -> Response[str]:
     config = aws.store().config()
     types = sorted(
-        (t for t in config.appointmentTypes.values() if t.active), key=lambda t: (t.clientType != "new", t.name)
+        (t for t in config.appointmentTypes.values() if t.active),
+        key=lambda t: (t.clientType != "new", t.name),
     )
     return respond(
         200,
@@ -46,7 +47,7 @@ def get_portal() -> Response[str]:
 
 
 @returns(CliniciansOut)
-def get_clinicians(clientType: Annotated[ClientType, Query()]) -> Response[str]:  # noqa: N803
+def get_clinicians(clientType: Annotated[ClientType, Query()]) -> Response[str]:
     config = aws.store().config()
     found = [
         ClinicianOut(id=c.id, name=c.name, appointmentTypeIds=offered)
@@ -57,11 +58,11 @@ def get_clinicians(clientType: Annotated[ClientType, Query()]) -> Response[str]:
 
 @returns(AvailabilityOut)
 def get_availability(
-    clientType: Annotated[ClientType, Query()],  # noqa: N803
+    clientType: Annotated[ClientType, Query()],
     from_: Annotated[date, Query(alias="from")],
     to: Annotated[date, Query()],
-    clinicianId: Annotated[Id | None, Query()] = None,  # noqa: N803
-    appointmentTypeId: Annotated[Id | None, Query()] = None,  # noqa: N803
+    clinicianId: Annotated[Id | None, Query()] = None,
+    appointmentTypeId: Annotated[Id | None, Query()] = None,
 ) -> Response[str]:
     if to < from_:
         raise Invalid("invalid_range", "must not be before from", "to")

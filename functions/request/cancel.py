@@ -15,11 +15,13 @@ from functions.scheduling import lifecycle
 
 
 @returns(RequestEnvelope)
-def post_cancel(id: str, body: Annotated[CancelIn | None, Body()] = None) -> Response[str]:  # noqa: A002
+def post_cancel(id: str, body: Annotated[CancelIn | None, Body()] = None) -> Response[str]:
     snapshot, appointment, key = own_appointment(id)
     if (again := replay(snapshot.idempotency, key)) is not None:
         return again
-    plan = lifecycle.request_cancel(snapshot.config, appointment, now=current().now, reason=body.reason if body else None)
+    plan = lifecycle.request_cancel(
+        snapshot.config, appointment, now=current().now, reason=body.reason if body else None
+    )
     envelope = RequestEnvelope(request=present.request(snapshot.config, plan.request))
     return commit(plan, 201, envelope, key, changed_meanwhile())
 

@@ -15,7 +15,7 @@ from functions.scheduling import lifecycle
 
 
 @returns(RequestEnvelope)
-def post_reschedule(id: str, body: Annotated[RescheduleIn, Body()]) -> Response[str]:  # noqa: A002
+def post_reschedule(id: str, body: Annotated[RescheduleIn, Body()]) -> Response[str]:
     snapshot, appointment, key = own_appointment(id)
     if (again := replay(snapshot.idempotency, key)) is not None:
         return again

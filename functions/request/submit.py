@@ -10,7 +10,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from functions import aws
 from functions.api import present
-from functions.api.http import check_gate, commit, current, idempotency_key, lambda_handler, not_a_client, replay, returns
+from functions.api.http import (
+    check_gate,
+    commit,
+    current,
+    idempotency_key,
+    lambda_handler,
+    not_a_client,
+    replay,
+    returns,
+)
 from functions.api.models import MyRequestIn, NewRequestIn, RequestEnvelope
 from functions.scheduling import lifecycle
 from functions.scheduling.errors import Conflict
@@ -53,7 +62,9 @@ def post_my_request(body: Annotated[MyRequestIn, Body()]) -> Response[str]:
     call = current()
     key = idempotency_key()
     store = aws.store()
-    snapshot = store.read(user_sub=call.caller.sub, idempotency_scope=key.scope if key else None, now=call.now)
+    snapshot = store.read(
+        user_sub=call.caller.sub, idempotency_scope=key.scope if key else None, now=call.now
+    )
     check_gate(call.route, snapshot)
     if (again := replay(snapshot.idempotency, key)) is not None:
         return again

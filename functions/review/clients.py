@@ -55,7 +55,9 @@ def post_client(body: Annotated[NewClientIn, Body()]) -> Response[str]:
     call = current()
     key = idempotency_key()
     store = aws.store()
-    if key is not None and (again := replay(store.read(idempotency_scope=key.scope, now=call.now).idempotency, key)):
+    if key is not None and (
+        again := replay(store.read(idempotency_scope=key.scope, now=call.now).idempotency, key)
+    ):
         return again
     # With a key, a retry after a lost answer finds the client it made instead of making another.
     client_id = key.scope[:32] if key else uuid.uuid4().hex
@@ -67,7 +69,7 @@ def post_client(body: Annotated[NewClientIn, Body()]) -> Response[str]:
 
 
 @returns(ClientEnvelope)
-def post_invite(id: Annotated[Id, Path()]) -> Response[str]:  # noqa: A002
+def post_invite(id: Annotated[Id, Path()]) -> Response[str]:
     store = aws.store()
     record = store.client_record(id)
     if record is None:

@@ -10,7 +10,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from functions import aws
 from functions.api import present
 from functions.api.fields import Limit
-from functions.api.http import IdempotencyKey, commit, current, idempotency_key, lambda_handler, replay, respond, returns
+from functions.api.http import (
+    IdempotencyKey,
+    commit,
+    current,
+    idempotency_key,
+    lambda_handler,
+    replay,
+    respond,
+    returns,
+)
 from functions.api.models import ApproveIn, DecisionIn, RequestEnvelope, StaffRequestsOut
 from functions.scheduling import lifecycle
 from functions.scheduling.errors import Conflict, NotFound
@@ -32,7 +41,9 @@ def get_requests(
     return respond(200, answer)
 
 
-def _pending(request_id: str) -> tuple[Snapshot, lifecycle.Appointment, lifecycle.Request, IdempotencyKey | None]:
+def _pending(
+    request_id: str,
+) -> tuple[Snapshot, lifecycle.Appointment, lifecycle.Request, IdempotencyKey | None]:
     call = current()
     key = idempotency_key()
     appointment_id = lifecycle.appointment_id_of(request_id)
@@ -52,7 +63,7 @@ def _decided() -> Conflict:
 
 
 @returns(RequestEnvelope)
-def post_approve(id: str, body: Annotated[ApproveIn | None, Body()] = None) -> Response[str]:  # noqa: A002
+def post_approve(id: str, body: Annotated[ApproveIn | None, Body()] = None) -> Response[str]:
     body = body or ApproveIn()
     snapshot, appointment, request, key = _pending(id)
     if (again := replay(snapshot.idempotency, key)) is not None:
@@ -72,7 +83,7 @@ def post_approve(id: str, body: Annotated[ApproveIn | None, Body()] = None) -> R
 
 
 @returns(RequestEnvelope)
-def post_deny(id: str, body: Annotated[DecisionIn | None, Body()] = None) -> Response[str]:  # noqa: A002
+def post_deny(id: str, body: Annotated[DecisionIn | None, Body()] = None) -> Response[str]:
     snapshot, appointment, request, key = _pending(id)
     if (again := replay(snapshot.idempotency, key)) is not None:
         return again

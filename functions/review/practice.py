@@ -38,7 +38,9 @@ def _settings(config: PracticeConfig) -> SettingsOut:
     )
 
 
-def _valid(build: type[PracticeConfig] | type[Clinician] | type[AppointmentType], data: object, prefix: str) -> object:
+def _valid(
+    build: type[PracticeConfig] | type[Clinician] | type[AppointmentType], data: object, prefix: str
+) -> object:
     """Validate a whole record after a change; a failure names the field that caused it."""
     try:
         return build.model_validate(data)
@@ -69,11 +71,13 @@ def patch_settings(body: Annotated[SettingsPatch, Body()]) -> Response[str]:
 @returns(TypesOut)
 def get_types() -> Response[str]:
     config = aws.store().config()
-    return respond(200, TypesOut(appointmentTypes=sorted(config.appointmentTypes.values(), key=lambda t: t.id)))
+    return respond(
+        200, TypesOut(appointmentTypes=sorted(config.appointmentTypes.values(), key=lambda t: t.id))
+    )
 
 
 @returns(TypeEnvelope)
-def put_type(id: Annotated[Id, Path()], body: Annotated[TypeIn, Body()]) -> Response[str]:  # noqa: A002
+def put_type(id: Annotated[Id, Path()], body: Annotated[TypeIn, Body()]) -> Response[str]:
     kind = _valid(AppointmentType, {"id": id, **body.model_dump()}, "")
     assert isinstance(kind, AppointmentType)
 
@@ -91,7 +95,7 @@ def get_staff_clinicians() -> Response[str]:
 
 
 @returns(ClinicianEnvelope)
-def put_clinician(id: Annotated[Id, Path()], body: Annotated[ClinicianIn, Body()]) -> Response[str]:  # noqa: A002
+def put_clinician(id: Annotated[Id, Path()], body: Annotated[ClinicianIn, Body()]) -> Response[str]:
     data = body.model_dump()
     data["timeOff"] = [{**t, "id": t["id"] or uuid.uuid4().hex[:12]} for t in data["timeOff"]]
     clinician = _valid(Clinician, {"id": id, **data}, "")
@@ -100,8 +104,11 @@ def put_clinician(id: Annotated[Id, Path()], body: Annotated[ClinicianIn, Body()
     def change(config: PracticeConfig) -> PracticeConfig:
         unknown = [t for t in clinician.appointmentTypeIds if t not in config.appointmentTypes]
         if unknown:
-            raise Invalid("unknown_appointment_type", "names an appointment type that does not exist",
-                          "appointmentTypeIds")
+            raise Invalid(
+                "unknown_appointment_type",
+                "names an appointment type that does not exist",
+                "appointmentTypeIds",
+            )
         return config.model_copy(update={"clinicians": {**config.clinicians, id: clinician}})
 
     aws.store().update_config(change)

@@ -8,10 +8,19 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 ClientType = Literal["new", "existing"]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -139,7 +148,7 @@ class Clinician(Model):
     def _no_overlaps(cls, hours: WeeklyHours) -> WeeklyHours:
         for day, intervals in hours.items():
             spans = sorted(i.minutes() for i in intervals)
-            if any(a[1] > b[0] for a, b in zip(spans, spans[1:], strict=False)):
+            if any(a[1] > b[0] for a, b in pairwise(spans)):
                 raise ValueError(f"working intervals on {day} overlap")
         return hours
 

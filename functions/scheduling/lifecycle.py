@@ -367,7 +367,9 @@ def approve(
     else:
         final_end = request.end
         if request.start <= now:
-            raise Conflict("request_expired", "The requested time has passed; choose another time to approve.")
+            raise Conflict(
+                "request_expired", "The requested time has passed; choose another time to approve."
+            )
     sequence = appointment.sequence + (1 if request.kind == "reschedule" or changes else 0)
     decided = request.model_copy(
         update={
@@ -398,7 +400,9 @@ def approve(
             "version": appointment.version + 1,
         }
     )
-    release, claim = claims_moves(_held(appointment, request), _cells_of(final_clinician, final_start, final_end))
+    release, claim = claims_moves(
+        _held(appointment, request), _cells_of(final_clinician, final_start, final_end)
+    )
     return Plan(confirmed, decided, appointment.version, request.version, claim=claim, release=release)
 
 
@@ -426,9 +430,7 @@ def _decide_cancel(appointment: Appointment, request: Request, now: datetime, no
             "version": appointment.version + 1,
         }
     )
-    return Plan(
-        cancelled, decided, appointment.version, request.version, release=_held(appointment, request)
-    )
+    return Plan(cancelled, decided, appointment.version, request.version, release=_held(appointment, request))
 
 
 def deny(appointment: Appointment, request: Request, *, now: datetime, note: str | None) -> Plan:

@@ -119,7 +119,12 @@ def open_slots(
 
 
 def is_offered(
-    config: PracticeConfig, client_type: ClientType, clinician_id: str, type_id: str, start: datetime, now: datetime
+    config: PracticeConfig,
+    client_type: ClientType,
+    clinician_id: str,
+    type_id: str,
+    start: datetime,
+    now: datetime,
 ) -> bool:
     """Whether availability offers this start by the practice's rules, whoever holds it now.
 

@@ -4,6 +4,6 @@ This package is the only code that knows pk/sk; see docs/data-model.md for every
 index and access pattern, and the calls each API operation costs.
 """
 
-from .table import CommitFailed, Store, Snapshot
+from .table import CommitFailed, Snapshot, Store
 
 __all__ = ["CommitFailed", "Snapshot", "Store"]

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from functions.scheduling.config import MAX_DURATION_MINUTES, PracticeConfig
 from functions.scheduling.errors import Conflict, Invalid, Unavailable
-from functions.scheduling.lifecycle import Appointment, Claim, ClientRecord, Plan, Request
+from functions.scheduling.lifecycle import Appointment, ClientRecord, Plan, Request
 from functions.scheduling.slots import Busy
 
 from . import keys
@@ -30,7 +30,12 @@ _deserializer = TypeDeserializer()
 M = TypeVar("M", bound=BaseModel)
 
 THROTTLED = frozenset(
-    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError"}
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+    }
 )
 # Claims of past cells are of no use once the time has passed; TTL deletes them a day later.
 CLAIM_RETENTION = timedelta(days=1)
@@ -143,7 +148,11 @@ class Store:
         items = self._query(
             IndexName=GSI2,
             KeyConditionExpression="gsi2pk = :p AND gsi2sk BETWEEN :lo AND :hi",
-            ExpressionAttributeValues={":p": {"S": keys.BUSY}, ":lo": {"S": low}, ":hi": {"S": keys.compact(end)}},
+            ExpressionAttributeValues={
+                ":p": {"S": keys.BUSY},
+                ":lo": {"S": low},
+                ":hi": {"S": keys.compact(end)},
+            },
         )
         found = []
         for item in items:
@@ -202,28 +211,55 @@ class Store:
             parts.append(part)
             ops.append(op)
 
-        add("appointment", self._versioned(keys.appointment(appointment_id), _appointment_item(plan.appointment),
-                                           plan.appointment_version))
-        add("request", self._versioned(keys.request(appointment_id, plan.request.id), _request_item(plan.request),
-                                       plan.request_version))
+        add(
+            "appointment",
+            self._versioned(
+                keys.appointment(appointment_id),
+                _appointment_item(plan.appointment),
+                plan.appointment_version,
+            ),
+        )
+        add(
+            "request",
+            self._versioned(
+                keys.request(appointment_id, plan.request.id),
+                _request_item(plan.request),
+                plan.request_version,
+            ),
+        )
         for claim in plan.claim:
-            add("claim", {"Put": {
-                "TableName": self.table,
-                "Item": {**keys.claim(claim.clinician_id, claim.cell), **_item({
-                    "appointmentId": appointment_id,
-                    "clinicianId": claim.clinician_id,
-                    TTL_ATTRIBUTE: _epoch(claim.cell + CLAIM_RETENTION),
-                })},
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }})
+            add(
+                "claim",
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": {
+                            **keys.claim(claim.clinician_id, claim.cell),
+                            **_item(
+                                {
+                                    "appointmentId": appointment_id,
+                                    "clinicianId": claim.clinician_id,
+                                    TTL_ATTRIBUTE: _epoch(claim.cell + CLAIM_RETENTION),
+                                }
+                            ),
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            )
         for claim in plan.release:
-            add("release", {"Delete": {
-                "TableName": self.table,
-                "Key": keys.claim(claim.clinician_id, claim.cell),
-                # A claim TTL already removed is released too.
-                "ConditionExpression": "attribute_not_exists(pk) OR appointmentId = :a",
-                "ExpressionAttributeValues": {":a": {"S": appointment_id}},
-            }})
+            add(
+                "release",
+                {
+                    "Delete": {
+                        "TableName": self.table,
+                        "Key": keys.claim(claim.clinician_id, claim.cell),
+                        # A claim TTL already removed is released too.
+                        "ConditionExpression": "attribute_not_exists(pk) OR appointmentId = :a",
+                        "ExpressionAttributeValues": {":a": {"S": appointment_id}},
+                    }
+                },
+            )
         if idempotency is not None:
             add("idempotency", self._idempotency_put(idempotency, now))
         self._transact(ops, parts, idempotency.scope if idempotency else None, now)
@@ -264,9 +300,12 @@ class Store:
     def create_client(self, record: ClientRecord) -> bool:
         """Add a client; False when a client with this id exists already."""
         try:
-            self._call(self.client.put_item, TableName=self.table,
-                       Item={**keys.client(record.id), **_item(_client_item(record))},
-                       ConditionExpression="attribute_not_exists(pk)")
+            self._call(
+                self.client.put_item,
+                TableName=self.table,
+                Item={**keys.client(record.id), **_item(_client_item(record))},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
@@ -278,19 +317,28 @@ class Store:
         linked = record.model_copy(update={"userSub": sub, "version": record.version + 1})
         ops: list[TransactWriteItemTypeDef] = [
             self._versioned(keys.client(record.id), _client_item(linked), record.version),
-            {"Put": {"TableName": self.table, "Item": {**keys.user(sub), **_item({"clientId": record.id})},
-                     "ConditionExpression": "attribute_not_exists(pk) OR clientId = :c",
-                     "ExpressionAttributeValues": {":c": {"S": record.id}}}},
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": {**keys.user(sub), **_item({"clientId": record.id})},
+                    "ConditionExpression": "attribute_not_exists(pk) OR clientId = :c",
+                    "ExpressionAttributeValues": {":c": {"S": record.id}},
+                }
+            },
         ]
         try:
             self._transact(ops, ["client", "user"], None, datetime.now(UTC))
         except CommitFailed as failed:
-            raise Conflict("account_already_linked", "This account is already linked to a client.") from failed
+            raise Conflict(
+                "account_already_linked", "This account is already linked to a client."
+            ) from failed
         return linked
 
     # ---- plumbing ----------------------------------------------------------------------------
 
-    def _versioned(self, key: keys.Key, values: dict[str, Any], expected: int | None) -> TransactWriteItemTypeDef:
+    def _versioned(
+        self, key: keys.Key, values: dict[str, Any], expected: int | None
+    ) -> TransactWriteItemTypeDef:
         """An Update that sets every attribute of a record, removes its absent optional ones and
         keeps attributes other writers own (the notify function's delivery status)."""
         names: dict[str, str] = {}
@@ -312,33 +360,43 @@ class Store:
             condition = "#version = :expected"
             names["#version"] = "version"
             exprs[":expected"] = {"N": str(expected)}
-        return {"Update": {
-            "TableName": self.table,
-            "Key": key,
-            "UpdateExpression": expression,
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": exprs,
-        }}
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": key,
+                "UpdateExpression": expression,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": exprs,
+            }
+        }
 
     def _idempotency_put(self, record: Idempotency, now: datetime) -> TransactWriteItemTypeDef:
-        return {"Put": {
-            "TableName": self.table,
-            "Item": {**keys.idempotency(record.scope), **_item({
-                "bodyHash": record.body_hash,
-                "statusCode": record.status_code,
-                "body": record.body,
-                TTL_ATTRIBUTE: _epoch(now + IDEMPOTENCY_RETENTION),
-            })},
-            # TTL deletes expired items late; an expired record does not count.
-            "ConditionExpression": "attribute_not_exists(pk) OR #ttl < :now",
-            "ExpressionAttributeNames": {"#ttl": TTL_ATTRIBUTE},
-            "ExpressionAttributeValues": {":now": {"N": str(_epoch(now))}},
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }}
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": {
+                    **keys.idempotency(record.scope),
+                    **_item(
+                        {
+                            "bodyHash": record.body_hash,
+                            "statusCode": record.status_code,
+                            "body": record.body,
+                            TTL_ATTRIBUTE: _epoch(now + IDEMPOTENCY_RETENTION),
+                        }
+                    ),
+                },
+                # TTL deletes expired items late; an expired record does not count.
+                "ConditionExpression": "attribute_not_exists(pk) OR #ttl < :now",
+                "ExpressionAttributeNames": {"#ttl": TTL_ATTRIBUTE},
+                "ExpressionAttributeValues": {":now": {"N": str(_epoch(now))}},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
 
-    def _transact(self, ops: list[TransactWriteItemTypeDef], parts: Sequence[str], scope: str | None,
-                  now: datetime) -> None:
+    def _transact(
+        self, ops: list[TransactWriteItemTypeDef], parts: Sequence[str], scope: str | None, now: datetime
+    ) -> None:
         try:
             self.client.transact_write_items(TransactItems=ops)
         except ClientError as exc:
@@ -347,8 +405,10 @@ class Store:
                 if _throttled(exc):
                     raise Unavailable() from exc
                 raise
-            reasons = exc.response.get("CancellationReasons", [])  # type: ignore[typeddict-item]
-            failed = [(parts[i], r) for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"]
+            reasons = exc.response.get("CancellationReasons", [])
+            failed = [
+                (parts[i], r) for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"
+            ]
             if not failed:
                 # Conflicting transactions in flight or throttling: nothing was written; retry soon.
                 raise Unavailable() from exc
@@ -372,7 +432,8 @@ class Store:
 
     def _get(self, key: keys.Key) -> dict[str, Any] | None:
         response = self._call(self.client.get_item, TableName=self.table, Key=key, ConsistentRead=True)
-        return response.get("Item")
+        item: dict[str, Any] | None = response.get("Item")
+        return item
 
     def _batch_get(self, wanted: list[keys.Key]) -> dict[tuple[str, str], dict[str, Any]]:
         found: dict[tuple[str, str], dict[str, Any]] = {}
