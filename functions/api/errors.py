@@ -55,7 +55,7 @@ def from_validation(errors: Iterable[Mapping[str, Any]]) -> Response[str]:
         return error_response(400, "malformed_json", "The request body is not valid JSON.")
     fields = []
     for e in errors:
-        loc = [str(p) for p in e.get("loc", ()) if not isinstance(p, int) or p]
+        loc = [str(p) for p in e.get("loc", ())]
         parts = loc[1:] if loc and loc[0] in _LOCATIONS else loc
         name = ".".join(parts) if parts else (loc[0] if loc else "body")
         fields.append({"field": name, "message": _message(e)})

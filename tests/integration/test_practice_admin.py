@@ -1,0 +1,230 @@
+"""Staff manage the practice: settings, appointment types, clinicians, clients and invitations."""
+
+from __future__ import annotations
+
+import os
+
+import boto3
+import pytest
+
+from functions import aws
+from tests.integration.conftest import CLIENT_A, NEW_CLIENT, STAFF, at, call, new_request, next_weekday
+
+
+def test_patch_settings_changes_only_the_fields_given(practice):
+    answer = call(
+        "PATCH",
+        "/staff/settings",
+        {"practice": {"name": "Harbor Counseling"}, "scheduling": {"minimumNoticeHours": 48}},
+        who=STAFF,
+    )
+
+    assert answer.status == 200
+    assert answer.body["practice"]["name"] == "Harbor Counseling"
+    assert answer.body["practice"]["timeZone"] == "America/New_York"
+    assert answer.body["scheduling"]["minimumNoticeHours"] == 48
+    assert answer.body["scheduling"]["horizonDays"] == 60
+    assert call("GET", "/portal").body["practice"]["name"] == "Harbor Counseling"
+    assert call("GET", "/staff/settings", who=STAFF).body == answer.body
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"practice": {"timeZone": "Mars/Olympus"}}, "practice.timeZone"),
+        ({"scheduling": {"minimumNoticeHours": 721}}, "scheduling.minimumNoticeHours"),
+        ({"scheduling": {"horizonDays": 0}}, "scheduling.horizonDays"),
+        ({"scheduling": {"slotIntervalMinutes": 20}}, "scheduling.slotIntervalMinutes"),
+        ({"scheduling": {"colour": "blue"}}, "scheduling.colour"),
+    ],
+)
+def test_bad_settings_change_nothing(practice, patch, field):
+    before = call("GET", "/staff/settings", who=STAFF).body
+
+    answer = call("PATCH", "/staff/settings", patch, who=STAFF)
+
+    assert answer.status == 422
+    assert field in [f["field"] for f in answer.body["error"]["fields"]]
+    assert call("GET", "/staff/settings", who=STAFF).body == before
+
+
+def test_time_zone_change_moves_the_slots(practice):
+    day = next_weekday()
+    call("PATCH", "/staff/settings", {"practice": {"timeZone": "America/Los_Angeles"}}, who=STAFF)
+
+    slots = call(
+        "GET",
+        "/availability",
+        query={
+            "clientType": "new",
+            "from": day.isoformat(),
+            "to": day.isoformat(),
+            "clinicianId": "c-rivera",
+        },
+    ).body
+    assert slots["timeZone"] == "America/Los_Angeles"
+    assert slots["slots"][0]["start"] == f"{day.isoformat()}T09:00:00-08:00"
+
+
+def test_appointment_types_are_created_and_deactivated(practice):
+    made = call(
+        "PUT",
+        "/staff/appointment-types/consult",
+        {"name": "Free Consultation", "durationMinutes": 15, "clientType": "new"},
+        who=STAFF,
+    )
+    assert made.status == 200
+    assert any(t["id"] == "consult" for t in call("GET", "/portal").body["appointmentTypes"])
+
+    call(
+        "PUT",
+        "/staff/appointment-types/consult",
+        {"name": "Free Consultation", "durationMinutes": 15, "clientType": "new", "active": False},
+        who=STAFF,
+    )
+
+    assert all(t["id"] != "consult" for t in call("GET", "/portal").body["appointmentTypes"])
+    listed = call("GET", "/staff/appointment-types", who=STAFF).body["appointmentTypes"]
+    assert {t["id"]: t["active"] for t in listed} == {"consult": False, "intake": True, "session": True}
+
+
+def test_type_with_bad_duration_is_refused(practice):
+    answer = call(
+        "PUT",
+        "/staff/appointment-types/long",
+        {"name": "Long", "durationMinutes": 600, "clientType": "new"},
+        who=STAFF,
+    )
+    assert answer.status == 422
+    assert answer.body["error"]["fields"][0]["field"] == "durationMinutes"
+
+
+def test_clinician_hours_and_time_off_shape_availability(practice):
+    day = next_weekday()
+    weekday = day.strftime("%A").lower()
+    answer = call(
+        "PUT",
+        "/staff/clinicians/c-new",
+        {
+            "name": "Jo Park, PhD",
+            "appointmentTypeIds": ["intake"],
+            "hours": {weekday: [{"start": "09:00", "end": "11:00"}, {"start": "14:00", "end": "16:00"}]},
+            "timeOff": [{"start": at(day, 14), "end": at(day, 15)}],
+        },
+        who=STAFF,
+    )
+    assert answer.status == 200
+    assert answer.body["clinician"]["timeOff"][0]["id"]
+
+    slots = call(
+        "GET",
+        "/availability",
+        query={"clientType": "new", "from": day.isoformat(), "to": day.isoformat(), "clinicianId": "c-new"},
+    ).body["slots"]
+    assert [s["start"] for s in slots] == [at(day, 9), at(day, 10), at(day, 15)]
+    assert call("POST", "/requests", new_request(at(day, 14), clinician="c-new")).code == "slot_not_offered"
+    assert call("POST", "/requests", new_request(at(day, 15), clinician="c-new")).status == 201
+
+
+def test_hidden_clinician_is_not_offered(practice):
+    current = next(
+        c for c in call("GET", "/staff/clinicians", who=STAFF).body["clinicians"] if c["id"] == "c-rivera"
+    )
+    current.pop("id")
+    current["shownInPortal"] = False
+    assert call("PUT", "/staff/clinicians/c-rivera", current, who=STAFF).status == 200
+
+    assert "c-rivera" not in [
+        c["id"] for c in call("GET", "/clinicians", query={"clientType": "new"}).body["clinicians"]
+    ]
+    day = next_weekday()
+    assert call("POST", "/requests", new_request(at(day, 9))).code == "unknown_clinician"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (
+            {
+                "name": "X",
+                "hours": {"monday": [{"start": "09:00", "end": "12:00"}, {"start": "11:00", "end": "13:00"}]},
+            },
+            "hours",
+        ),
+        ({"name": "X", "hours": {"monday": [{"start": "09:10", "end": "12:00"}]}}, "hours.monday.0.start"),
+        ({"name": "X", "hours": {"funday": []}}, "hours.funday"),
+        ({"name": "X", "appointmentTypeIds": ["nope"]}, "appointmentTypeIds"),
+        (
+            {"name": "X", "timeOff": [{"start": "2030-01-02T10:00:00Z", "end": "2030-01-02T09:00:00Z"}]},
+            "timeOff.0",
+        ),
+    ],
+)
+def test_bad_clinician_changes_nothing(practice, body, field):
+    answer = call("PUT", "/staff/clinicians/c-x", body, who=STAFF)
+
+    assert answer.status == 422
+    assert any(f["field"].startswith(field) for f in answer.body["error"]["fields"]), answer.body
+    assert "c-x" not in [c["id"] for c in call("GET", "/staff/clinicians", who=STAFF).body["clinicians"]]
+
+
+@pytest.fixture
+def user_pool(practice):
+    cognito = boto3.client("cognito-idp")
+    pool = cognito.create_user_pool(PoolName="portal", UsernameAttributes=["email"])["UserPool"]["Id"]
+    os.environ["USER_POOL_ID"] = pool
+    aws.reset()
+    yield pool
+    os.environ.pop("USER_POOL_ID")
+    aws.reset()
+
+
+def test_invite_creates_the_account_and_links_it(user_pool):
+    made = call("POST", "/staff/clients", NEW_CLIENT, who=STAFF)
+    assert made.status == 201
+    client_id = made.body["client"]["id"]
+    assert made.body["client"]["hasAccount"] is False
+
+    invited = call("POST", f"/staff/clients/{client_id}/invite", who=STAFF)
+
+    assert invited.status == 200
+    assert invited.body["client"]["hasAccount"] is True
+    user = boto3.client("cognito-idp").admin_get_user(UserPoolId=user_pool, Username=NEW_CLIENT["email"])
+    sub = next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
+    # The new account is a client: it may request appointments while signed in.
+    day = next_weekday()
+    signed_in = {"sub": sub, "email": NEW_CLIENT["email"]}
+    made = call(
+        "POST",
+        "/me/requests",
+        {"clinicianId": "c-rivera", "appointmentTypeId": "session", "start": at(day, 9)},
+        who=signed_in,
+    )
+    assert made.status == 201
+    assert call("GET", "/me/appointments", who=signed_in).body["appointments"][0]["status"] == "requested"
+
+
+def test_invite_again_or_after_a_lost_link_completes_once(user_pool):
+    client_id = call("POST", "/staff/clients", NEW_CLIENT, who=STAFF).body["client"]["id"]
+    # An earlier attempt created the account but failed before linking it.
+    boto3.client("cognito-idp").admin_create_user(UserPoolId=user_pool, Username=NEW_CLIENT["email"])
+
+    first = call("POST", f"/staff/clients/{client_id}/invite", who=STAFF)
+    second = call("POST", f"/staff/clients/{client_id}/invite", who=STAFF)
+
+    assert first.status == second.status == 200
+    assert len(boto3.client("cognito-idp").list_users(UserPoolId=user_pool)["Users"]) == 1
+
+
+def test_clients_are_listed_for_staff_only(practice):
+    call("POST", "/staff/clients", NEW_CLIENT, who=STAFF)
+
+    listed = call("GET", "/staff/clients", who=STAFF).body["clients"]
+
+    assert {c["id"] for c in listed} >= {"client-a", "client-b"}
+    assert any(c["lastName"] == "Lovelace" for c in listed)
+    assert call("GET", "/staff/clients", who=CLIENT_A).status == 403
+
+
+def test_invite_unknown_client_is_404(user_pool):
+    assert call("POST", "/staff/clients/nobody/invite", who=STAFF).code == "client_not_found"
