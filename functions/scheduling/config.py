@@ -42,7 +42,7 @@ class Model(BaseModel):
 def _time_zone(name: str) -> str:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "America" names a folder: OSError
         raise ValueError("must be an IANA time zone such as America/New_York") from exc
     return name
 
@@ -166,12 +166,20 @@ class Clinician(Model):
 
 def _local_instant(day: date, minutes: int, zone: ZoneInfo) -> datetime:
     """The instant of a wall-clock time on a local date. A wall time skipped by a spring-forward
-    change is read with the offset before the change (02:30 becomes 03:30); a repeated one takes
-    its first occurrence."""
+    change is the moment of the change (02:30 becomes 03:00); a repeated one takes its first
+    occurrence."""
     if minutes == 24 * 60:
         return _local_instant(day + timedelta(days=1), 0, zone)
-    wall = datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=zone)
-    return wall.astimezone(UTC)
+    naive = datetime.combine(day, time(minutes // 60, minutes % 60))
+    instant = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    # In a gap, fold=1 reads the wall time with the offset after the change, an instant before
+    # it; the first instant whose wall time is not earlier is the change itself.
+    while instant.astimezone(zone).replace(tzinfo=None) < naive:
+        instant += timedelta(minutes=GRID_MINUTES)
+    if instant.astimezone(zone).replace(tzinfo=None) == naive:
+        # Not in a gap: take the first occurrence of a repeated wall time.
+        return naive.replace(tzinfo=zone).astimezone(UTC)
+    return instant
 
 
 class PracticeConfig(Model):

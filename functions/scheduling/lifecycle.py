@@ -118,7 +118,7 @@ def request_id(appointment_id: str, n: int) -> str:
 
 def appointment_id_of(request_id: str) -> str:
     appointment_id, sep, n = request_id.rpartition("-")
-    if not sep or not appointment_id or not n.isdigit():
+    if not sep or not appointment_id or not (n.isascii() and n.isdigit()):
         raise NotFound("request_not_found", "There is no such request.")
     return appointment_id
 
