@@ -19,6 +19,7 @@ from functions.store import Store
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sesv2 import SESV2Client
 
 
 class Settings(BaseModel):
@@ -26,6 +27,11 @@ class Settings(BaseModel):
 
     table_name: str
     user_pool_id: str = ""
+    # Notify: the verified SES identity emails come from, the portal's address for links, and
+    # the SES configuration set (TLS required) when deployed.
+    sender_email: str = "no-reply@example.com"
+    portal_url: str = "http://127.0.0.1:8000"
+    ses_configuration_set: str | None = None
 
 
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
@@ -33,7 +39,14 @@ _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect
 
 @cache
 def settings() -> Settings:
-    return Settings(table_name=os.environ["TABLE_NAME"], user_pool_id=os.environ.get("USER_POOL_ID", ""))
+    env = os.environ
+    return Settings(
+        table_name=env["TABLE_NAME"],
+        user_pool_id=env.get("USER_POOL_ID", ""),
+        sender_email=env.get("SENDER_EMAIL", "no-reply@example.com"),
+        portal_url=env.get("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/"),
+        ses_configuration_set=env.get("SES_CONFIGURATION_SET") or None,
+    )
 
 
 @cache
@@ -47,10 +60,15 @@ def cognito() -> CognitoIdentityProviderClient:
 
 
 @cache
+def sesv2() -> SESV2Client:
+    return boto3.client("sesv2", config=_CLIENT_CONFIG)
+
+
+@cache
 def store() -> Store:
     return Store(dynamodb(), settings().table_name)
 
 
 def reset() -> None:
-    for made in (settings, dynamodb, cognito, store):
+    for made in (settings, dynamodb, cognito, sesv2, store):
         made.cache_clear()

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from .routes import ROUTES, Route
 
 _PATTERNS = [
@@ -78,17 +80,18 @@ def proxy_event(
     }
 
 
-class LocalContext:
-    """The parts of the Lambda context object that handlers and Powertools read."""
+class LocalContext(LambdaContext):
+    """The Lambda context object as the runtime passes it, for calling handlers locally."""
 
     def __init__(self, function_name: str):
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = 256
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "local"
+        self._function_name = function_name
+        self._function_version = "$LATEST"
+        self._memory_limit_in_mb = 256
+        self._invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        self._aws_request_id = str(uuid.uuid4())
+        self._log_group_name = f"/aws/lambda/{function_name}"
+        self._log_stream_name = "local"
 
-    def get_remaining_time_in_millis(self) -> int:
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
         return 30_000

@@ -182,7 +182,10 @@ class ClientOut(Out):
 
 
 class Notification(Out):
-    status: Literal["pending", "sent", "failed"]
+    """How the latest email about this request went: sent, failed (with the SES error code), or
+    skipped (no address to send to)."""
+
+    status: Literal["sent", "failed", "skipped"]
     detail: str | None = None
 
 

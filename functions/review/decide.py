@@ -35,7 +35,7 @@ def get_requests(
     store = aws.store()
     config = store.config()
     found, following = store.requests(status, limit, cursor)
-    answer = StaffRequestsOut(requests=[present.staff_request(config, r) for r in found])
+    answer = StaffRequestsOut(requests=[present.staff_request(config, r, sent) for r, sent in found])
     if following:
         answer.cursor = following
     return respond(200, answer)

@@ -51,6 +51,10 @@ def idempotency(scope_hash: str) -> Key:
     return _key(f"IDEM#{scope_hash}", "IDEM")
 
 
+def sent(change_key: str) -> Key:
+    return _key(f"SENT#{change_key}", "SENT")
+
+
 def client_appointments(client_id: str) -> str:
     return f"CLIENT#{client_id}"
 

@@ -40,6 +40,7 @@ THROTTLED = frozenset(
 # Claims of past cells are of no use once the time has passed; TTL deletes them a day later.
 CLAIM_RETENTION = timedelta(days=1)
 IDEMPOTENCY_RETENTION = timedelta(hours=24)
+SENT_RETENTION = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -171,8 +172,11 @@ class Store:
         appointments = [_record(Appointment, item) for item in items]
         return [a for a in appointments if a.end > ending_after]
 
-    def requests(self, status: str, limit: int, cursor: str | None) -> tuple[list[Request], str | None]:
-        """Requests in one status, oldest first, a page at a time."""
+    def requests(
+        self, status: str, limit: int, cursor: str | None
+    ) -> tuple[list[tuple[Request, dict[str, str] | None]], str | None]:
+        """Requests in one status, oldest first, a page at a time, each with the delivery status
+        of its latest email."""
         args: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": GSI1,
@@ -184,7 +188,8 @@ class Store:
             args["ExclusiveStartKey"] = _decode_cursor(cursor)
         page = self._call(self.client.query, **args)
         last = page.get("LastEvaluatedKey")
-        return [_record(Request, i) for i in page.get("Items", [])], _encode_cursor(last) if last else None
+        found = [(_record(Request, i), _notification(i)) for i in page.get("Items", [])]
+        return found, _encode_cursor(last) if last else None
 
     def clients(self) -> list[ClientRecord]:
         items = self._query(
@@ -333,6 +338,84 @@ class Store:
                 "account_already_linked", "This account is already linked to a client."
             ) from failed
         return linked
+
+    # ---- the notify function's ledger of sent emails ---------------------------------------------
+
+    def claim_send(self, change_key: str, now: datetime, lease: timedelta) -> str:
+        """Take the right to send the email for one change: "claimed", "done" (sent or given up
+        before) or "busy" (another delivery of the same record is sending it now). A claim older
+        than the lease was left by a delivery that died; it is taken over."""
+        try:
+            self._call(
+                self.client.put_item,
+                TableName=self.table,
+                Item={
+                    **keys.sent(change_key),
+                    **_item(
+                        {
+                            "state": "sending",
+                            "claimedAt": _epoch(now),
+                            TTL_ATTRIBUTE: _epoch(now + SENT_RETENTION),
+                        }
+                    ),
+                },
+                ConditionExpression="attribute_not_exists(pk) OR (#s = :sending AND claimedAt < :stale)",
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues={
+                    ":sending": {"S": "sending"},
+                    ":stale": {"N": str(_epoch(now - lease))},
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            item = self._get(keys.sent(change_key))
+            return "busy" if item and item["state"]["S"] == "sending" else "done"
+        return "claimed"
+
+    def finish_send(
+        self, change_key: str, request: Request, outcome: str, detail: str | None, now: datetime
+    ) -> None:
+        """Record how a send ended, on the ledger and on the request staff see, together."""
+        notification: dict[str, Any] = {"status": outcome, "at": now.astimezone(UTC).isoformat()}
+        if detail:
+            notification["detail"] = detail
+        self.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": keys.sent(change_key),
+                        "UpdateExpression": "SET #s = :outcome",
+                        "ExpressionAttributeNames": {"#s": "state"},
+                        "ExpressionAttributeValues": {":outcome": {"S": outcome}},
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": keys.request(request.appointmentId, request.id),
+                        "UpdateExpression": "SET notification = :n",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": {":n": _serializer.serialize(notification)},
+                    }
+                },
+            ]
+        )
+
+    def release_send(self, change_key: str) -> None:
+        """Give the claim back after a failure worth retrying."""
+        try:
+            self.client.delete_item(
+                TableName=self.table,
+                Key=keys.sent(change_key),
+                ConditionExpression="#s = :sending",
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues={":sending": {"S": "sending"}},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     # ---- plumbing ----------------------------------------------------------------------------
 
@@ -485,6 +568,14 @@ def _request_item(r: Request) -> dict[str, Any]:
 def _client_item(c: ClientRecord) -> dict[str, Any]:
     values: dict[str, Any] = {"type": "client", **c.model_dump(mode="json")}
     return {**values, "gsi1pk": keys.CLIENTS, "gsi1sk": f"{keys.compact(c.createdAt)}#{c.id}"}
+
+
+def _notification(item: Mapping[str, Any]) -> dict[str, str] | None:
+    value = item.get("notification")
+    if not value:
+        return None
+    data = _deserializer.deserialize(value)
+    return {k: str(v) for k, v in data.items() if k in ("status", "detail")}
 
 
 def _encode_cursor(key: Mapping[str, Any]) -> str:

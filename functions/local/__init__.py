@@ -1,0 +1,1 @@
+"""Running the system without AWS: the stream pump and, later, the local gateway."""
