@@ -222,8 +222,13 @@ def _changeable(appointment: Appointment, now: datetime) -> None:
         raise Conflict("appointment_not_changeable", "This appointment can no longer be changed.")
 
 
-def _change_request(appointment: Appointment, kind: RequestKind, now: datetime, **fields: object) -> Request:
+def _change_request(
+    appointment: Appointment, kind: RequestKind, now: datetime, email: str | None, **fields: object
+) -> Request:
+    """A request about an existing appointment. Its confirmation goes to the signed-in account's
+    address, which may have changed since the appointment was made."""
     n = appointment.requests + 1
+    client = appointment.client.model_copy(update={"email": email}) if email else appointment.client
     return Request.model_validate(
         {
             "id": request_id(appointment.id, n),
@@ -231,7 +236,7 @@ def _change_request(appointment: Appointment, kind: RequestKind, now: datetime, 
             "appointmentId": appointment.id,
             "appointmentTypeId": appointment.appointmentTypeId,
             "clientId": appointment.clientId,
-            "client": appointment.client,
+            "client": client,
             "newClient": appointment.newClient,
             "signedIn": True,
             "originalStart": appointment.start,
@@ -251,6 +256,7 @@ def request_reschedule(
     start: datetime,
     clinician_id: str | None,
     comments: str | None,
+    email: str | None = None,
 ) -> Plan:
     _changeable(appointment, now)
     clinician_id = clinician_id or appointment.clinicianId
@@ -263,7 +269,14 @@ def request_reschedule(
         raise slot_not_offered()
     end = start + timedelta(minutes=kind.durationMinutes)
     request = _change_request(
-        appointment, "reschedule", now, clinicianId=clinician_id, start=start, end=end, comments=comments
+        appointment,
+        "reschedule",
+        now,
+        email,
+        clinicianId=clinician_id,
+        start=start,
+        end=end,
+        comments=comments,
     )
     moved = appointment.model_copy(
         update={
@@ -285,13 +298,19 @@ def request_reschedule(
 
 
 def request_cancel(
-    config: PracticeConfig, appointment: Appointment, *, now: datetime, reason: str | None
+    config: PracticeConfig,
+    appointment: Appointment,
+    *,
+    now: datetime,
+    reason: str | None,
+    email: str | None = None,
 ) -> Plan:
     _changeable(appointment, now)
     request = _change_request(
         appointment,
         "cancel",
         now,
+        email,
         clinicianId=appointment.clinicianId,
         start=appointment.start,
         end=appointment.end,

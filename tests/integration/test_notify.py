@@ -283,3 +283,17 @@ def test_no_personal_data_in_notify_logs(stream, capsys, caplog):
     assert "email sent" in logged
     for value in (*NEW_CLIENT.values(), "private worries", "+16175550100"):
         assert value not in logged
+
+
+def test_change_confirmation_goes_to_the_accounts_current_address(stream):
+    day = next_weekday()
+    appointment = confirmed_appointment(CLIENT_A, day, 10)
+    renamed = {**CLIENT_A, "email": "ada.new@example.com"}
+    asked = call("POST", f"/me/appointments/{appointment}/cancel", who=renamed)
+    call("POST", f"/staff/requests/{asked.body['request']['id']}/approve", who=STAFF)
+
+    pump(stream)
+
+    assert [m["subject"].split(" - ")[0] for m in to("ada.new@example.com")] == [
+        "Your appointment has been cancelled"
+    ]
