@@ -20,7 +20,11 @@ def post_cancel(id: str, body: Annotated[CancelIn | None, Body()] = None) -> Res
     if (again := replay(snapshot.idempotency, key)) is not None:
         return again
     plan = lifecycle.request_cancel(
-        snapshot.config, appointment, now=current().now, reason=body.reason if body else None
+        snapshot.config,
+        appointment,
+        now=current().now,
+        reason=body.reason if body else None,
+        email=current().caller.email,
     )
     envelope = RequestEnvelope(request=present.request(snapshot.config, plan.request))
     return commit(plan, 201, envelope, key, changed_meanwhile())
