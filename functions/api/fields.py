@@ -67,8 +67,20 @@ def _instant(value: Any) -> Any:
     return value
 
 
+# Instants and dates outside these years are refused before any arithmetic on them can overflow.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
 def _to_utc(value: datetime) -> datetime:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must be between the years {FIRST_YEAR} and {LAST_YEAR}")
     return value.astimezone(UTC)
+
+
+def _sane_date(value: date) -> date:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must be between the years {FIRST_YEAR} and {LAST_YEAR}")
+    return value
 
 
 Name = Annotated[str, StringConstraints(max_length=400), AfterValidator(_name)]
@@ -79,3 +91,4 @@ Text = Annotated[str, StringConstraints(max_length=1000)]
 Instant = Annotated[AwareDatetime, BeforeValidator(_instant), AfterValidator(_to_utc)]
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Limit = Annotated[int, Field(ge=1, le=200)]
+Day = Annotated[date, AfterValidator(_sane_date)]

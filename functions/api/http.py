@@ -117,21 +117,27 @@ def _on_domain_error(exc: DomainError) -> Response[str]:
 class IdempotencyKey:
     scope: str
     body_hash: str
+    valid: bool = True
+
+    def check(self) -> IdempotencyKey:
+        if not self.valid:
+            raise Invalid(
+                "invalid_idempotency_key", "must be 1 to 255 printable ASCII characters", IDEMPOTENCY_HEADER
+            )
+        return self
 
 
 def idempotency_key() -> IdempotencyKey | None:
-    """The caller's Idempotency-Key, scoped to the caller, method and path, with the body's hash."""
+    """The caller's Idempotency-Key, scoped to the caller, method and path, with the body's hash.
+    A malformed key is refused by `replay` or `check`, after the gate, as the contract orders."""
     call = current()
     headers = {k.lower(): v for k, v in (call.event.get("headers") or {}).items()}
     key = headers.get(IDEMPOTENCY_HEADER.lower())
     if key is None:
         return None
-    if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
-        raise Invalid(
-            "invalid_idempotency_key", "must be 1 to 255 printable ASCII characters", IDEMPOTENCY_HEADER
-        )
+    valid = 1 <= len(key) <= 255 and key.isascii() and key.isprintable()
     scope = "\n".join((call.caller.sub or "anonymous", call.route.method, call.event.get("path", ""), key))
-    return IdempotencyKey(_sha256(scope), _sha256(_canonical_body(call.event.get("body"))))
+    return IdempotencyKey(_sha256(scope), _sha256(_canonical_body(call.event.get("body"))), valid)
 
 
 def _canonical_body(body: str | None) -> str:
@@ -147,6 +153,8 @@ def _sha256(text: str) -> str:
 
 def replay(found: Idempotency | None, key: IdempotencyKey | None) -> Response[str] | None:
     """The first answer again for a repeated key and body; a 409 for the key with another body."""
+    if key is not None:
+        key.check()
     if found is None or key is None:
         return None
     if found.body_hash != key.body_hash:
@@ -256,6 +264,7 @@ def lambda_handler(module: str, function: str) -> Callable[[dict[str, Any], Lamb
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        result: dict[str, Any]
         route = find(str(event.get("httpMethod", "")), str(event.get("resource", "")))
         if route is None or route.function != function:
             return _raw(errors.from_domain(NotFound()))
@@ -263,7 +272,11 @@ def lambda_handler(module: str, function: str) -> Callable[[dict[str, Any], Lamb
         token = _current.set(call)
         try:
             _check_access(route, call.caller)
-            result: dict[str, Any] = app.resolve(event, context)
+            if not _object_body(event.get("body")):
+                # Powertools would take a list's only item as the body; the contract wants an object.
+                result = _raw(_on_validation_error(RequestValidationError([_NOT_AN_OBJECT])))
+            else:
+                result = app.resolve(event, context)
         except DomainError as refused:
             result = _raw(_on_domain_error(refused))
         finally:
@@ -273,6 +286,20 @@ def lambda_handler(module: str, function: str) -> Callable[[dict[str, Any], Lamb
 
     handler.app = app  # type: ignore[attr-defined]
     return handler
+
+
+_NOT_AN_OBJECT = {"type": "model_attributes_type", "loc": ("body",), "msg": "must be a JSON object"}
+
+
+def _object_body(body: str | None) -> bool:
+    """Whether a body is absent, not JSON (a 400 later), or a JSON object."""
+    if not body:
+        return True
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return True
+    return parsed is None or isinstance(parsed, dict)
 
 
 def _raw(response: Response[str]) -> dict[str, Any]:

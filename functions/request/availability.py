@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from functions import aws
 from functions.api import present
-from functions.api.fields import Id
+from functions.api.fields import Day, Id
 from functions.api.http import current, lambda_handler, respond, returns
 from functions.api.models import (
     AvailabilityOut,
@@ -59,8 +59,8 @@ def get_clinicians(clientType: Annotated[ClientType, Query()]) -> Response[str]:
 @returns(AvailabilityOut)
 def get_availability(
     clientType: Annotated[ClientType, Query()],
-    from_: Annotated[date, Query(alias="from")],
-    to: Annotated[date, Query()],
+    from_: Annotated[Day, Query(alias="from")],
+    to: Annotated[Day, Query()],
     clinicianId: Annotated[Id | None, Query()] = None,
     appointmentTypeId: Annotated[Id | None, Query()] = None,
 ) -> Response[str]:

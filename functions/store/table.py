@@ -185,7 +185,7 @@ class Store:
             "Limit": limit,
         }
         if cursor:
-            args["ExclusiveStartKey"] = _decode_cursor(cursor)
+            args["ExclusiveStartKey"] = _decode_cursor(cursor, status)
         page = self._call(self.client.query, **args)
         last = page.get("LastEvaluatedKey")
         found = [(_record(Request, i), _notification(i)) for i in page.get("Items", [])]
@@ -582,11 +582,21 @@ def _encode_cursor(key: Mapping[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> dict[str, Any]:
+_CURSOR_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk"}
+
+
+def _decode_cursor(cursor: str, status: str) -> dict[str, Any]:
+    """A page cursor handed out for this status: exactly the index's and table's keys, as strings."""
+    invalid = Invalid("invalid_cursor", "The page cursor is not valid.", "cursor")
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except ValueError as exc:
-        raise Invalid("invalid_cursor", "The page cursor is not valid.", "cursor") from exc
-    if not isinstance(key, dict) or not str(key.get("gsi1pk", {}).get("S", "")).startswith("REQUESTS#"):
-        raise Invalid("invalid_cursor", "The page cursor is not valid.", "cursor")
+        raise invalid from exc
+    if (
+        not isinstance(key, dict)
+        or set(key) != _CURSOR_KEYS
+        or not all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
+        or key["gsi1pk"]["S"] != keys.requests_by_status(status)
+    ):
+        raise invalid
     return key

@@ -1,0 +1,270 @@
+"""How many DynamoDB calls each operation makes: the budgets that keep latency and cost flat as the
+practice grows, and no Scan anywhere. `pytest -s` prints the measured counts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from functions.api.routes import ROUTES, Access, Route
+from tests.integration.conftest import CLIENT_A, CLIENT_B, STAFF, Answer, at, call, new_request
+from tests.integration.support import (  # noqa: F401 (fixtures)
+    Who,
+    World,
+    _shared_world_fixture,
+    _world_fixture,
+    dynamodb_calls,
+    example,
+)
+
+KEY = {"Idempotency-Key": "budget-key-1"}
+MEASURED: dict[str, tuple[int, int, list[str]]] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _print_table() -> Iterator[None]:
+    yield
+    if MEASURED:
+        width = max(len(name) for name in MEASURED)
+        print(f"\n\nDynamoDB calls per operation\n{'operation':<{width}}  calls  budget  calls made")
+        for name, (count, budget, names) in MEASURED.items():
+            shown = str(budget) if budget >= 0 else "-"
+            print(f"{name:<{width}}  {count:>5}  {shown:>6}  {', '.join(names)}")
+
+
+def measure(name: str, budget: int, send: Callable[[], Answer], status: int) -> list[str]:
+    with dynamodb_calls() as calls:
+        answer = send()
+    assert answer.status == status, answer.body
+    MEASURED[name] = (len(calls), budget, calls.names)
+    assert "Scan" not in calls.names
+    return calls.names
+
+
+def _session(world: World, hour: int) -> dict[str, Any]:
+    return {"clinicianId": "c-okafor", "appointmentTypeId": "session", "start": at(world.day, hour)}
+
+
+def _range(world: World, **more: str) -> dict[str, str]:
+    last = world.day + timedelta(days=30)
+    return {"clientType": "existing", "from": world.day.isoformat(), "to": last.isoformat(), **more}
+
+
+@dataclass(frozen=True)
+class Operation:
+    budget: int
+    status: int
+    prepare: Callable[[World], Callable[[], Answer]]
+
+
+def _replay(path: str, body: Callable[[World], Any], who: Who) -> Callable[[World], Callable[[], Answer]]:
+    def prepare(world: World) -> Callable[[], Answer]:
+        first = call("POST", path, body(world), who=who, headers=KEY)
+        assert first.status in (200, 201), first.body
+        return lambda: call("POST", path, body(world), who=who, headers=KEY)
+
+    return prepare
+
+
+def _approved_appointment(world: World) -> None:
+    """Client A's pending request, approved: a second confirmed appointment."""
+    assert call("POST", f"/staff/requests/{world.pending_a}/approve", {}, who=STAFF).status == 200
+
+
+def _busy_practice(world: World) -> None:
+    """Some more holds across the month, so the reads have something to read."""
+    for weeks in range(3):
+        day = world.day + timedelta(weeks=weeks)
+        made = call("POST", "/requests", new_request(at(day, 11), clinician="c-okafor"))
+        assert made.status == 201, made.body
+
+
+def _take(world: World, hour: int) -> None:
+    made = call("POST", "/requests", new_request(at(world.day, hour), clinician="c-okafor"))
+    assert made.status == 201, made.body
+
+
+def _then(
+    setup: Callable[[World], None], send: Callable[[World], Answer]
+) -> Callable[[World], Callable[[], Answer]]:
+    def prepare(world: World) -> Callable[[], Answer]:
+        setup(world)
+        return lambda: send(world)
+
+    return prepare
+
+
+def _nothing(world: World) -> None:
+    return None
+
+
+OPERATIONS: dict[str, Operation] = {
+    "GET /availability, one clinician, 31 days": Operation(
+        2,
+        200,
+        _then(
+            _busy_practice, lambda w: call("GET", "/availability", query=_range(w, clinicianId="c-okafor"))
+        ),
+    ),
+    "GET /availability, any clinician, 31 days": Operation(
+        2, 200, _then(_busy_practice, lambda w: call("GET", "/availability", query=_range(w)))
+    ),
+    "POST /requests": Operation(
+        3,
+        201,
+        _then(
+            _nothing, lambda w: call("POST", "/requests", new_request(at(w.day, 11), clinician="c-okafor"))
+        ),
+    ),
+    "POST /requests with Idempotency-Key": Operation(
+        3,
+        201,
+        _then(
+            _nothing,
+            lambda w: call(
+                "POST", "/requests", new_request(at(w.day, 11), clinician="c-okafor"), headers=KEY
+            ),
+        ),
+    ),
+    "POST /requests, replay": Operation(
+        3, 201, _replay("/requests", lambda w: new_request(at(w.day, 11), clinician="c-okafor"), None)
+    ),
+    "POST /requests, slot taken (409)": Operation(
+        3,
+        409,
+        _then(
+            lambda w: _take(w, 11),
+            lambda w: call("POST", "/requests", new_request(at(w.day, 11), clinician="c-okafor")),
+        ),
+    ),
+    "POST /me/requests": Operation(
+        3, 201, _then(_nothing, lambda w: call("POST", "/me/requests", _session(w, 11), who=CLIENT_B))
+    ),
+    "POST /me/requests with Idempotency-Key": Operation(
+        3,
+        201,
+        _then(_nothing, lambda w: call("POST", "/me/requests", _session(w, 11), who=CLIENT_B, headers=KEY)),
+    ),
+    "POST /me/requests, replay": Operation(
+        3, 201, _replay("/me/requests", lambda w: _session(w, 11), CLIENT_B)
+    ),
+    "POST /staff/requests/{id}/approve": Operation(
+        3,
+        200,
+        _then(_nothing, lambda w: call("POST", f"/staff/requests/{w.pending_a}/approve", {}, who=STAFF)),
+    ),
+    "POST /staff/requests/{id}/approve, moved": Operation(
+        3,
+        200,
+        _then(
+            _nothing,
+            lambda w: call(
+                "POST",
+                f"/staff/requests/{w.pending_a}/approve",
+                {"start": at(w.day, 15)},
+                who=STAFF,
+                headers=KEY,
+            ),
+        ),
+    ),
+    "POST /staff/requests/{id}/deny": Operation(
+        3, 200, _then(_nothing, lambda w: call("POST", f"/staff/requests/{w.pending_a}/deny", {}, who=STAFF))
+    ),
+    "POST /staff/requests/{id}/deny with Idempotency-Key": Operation(
+        3,
+        200,
+        _then(
+            _nothing,
+            lambda w: call("POST", f"/staff/requests/{w.pending_a}/deny", {}, who=STAFF, headers=KEY),
+        ),
+    ),
+    "GET /me/appointments": Operation(
+        2, 200, _then(_approved_appointment, lambda w: call("GET", "/me/appointments", who=CLIENT_A))
+    ),
+    "GET /staff/requests": Operation(
+        2, 200, _then(_busy_practice, lambda w: call("GET", "/staff/requests", who=STAFF))
+    ),
+    "POST /me/appointments/{id}/reschedule": Operation(
+        3,
+        201,
+        _then(
+            _nothing,
+            lambda w: call(
+                "POST",
+                f"/me/appointments/{w.appointment_a}/reschedule",
+                {"start": at(w.day, 15)},
+                who=CLIENT_A,
+            ),
+        ),
+    ),
+    "POST /me/appointments/{id}/reschedule with Idempotency-Key": Operation(
+        3,
+        201,
+        _then(
+            _nothing,
+            lambda w: call(
+                "POST",
+                f"/me/appointments/{w.appointment_a}/reschedule",
+                {"start": at(w.day, 15)},
+                who=CLIENT_A,
+                headers=KEY,
+            ),
+        ),
+    ),
+    "POST /me/appointments/{id}/cancel": Operation(
+        3,
+        201,
+        _then(
+            _nothing, lambda w: call("POST", f"/me/appointments/{w.appointment_a}/cancel", {}, who=CLIENT_A)
+        ),
+    ),
+    "POST /me/appointments/{id}/cancel with Idempotency-Key": Operation(
+        3,
+        201,
+        _then(
+            _nothing,
+            lambda w: call(
+                "POST",
+                f"/me/appointments/{w.appointment_a}/cancel",
+                {"reason": "Moving"},
+                who=CLIENT_A,
+                headers=KEY,
+            ),
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(OPERATIONS))
+def test_operation_stays_within_its_dynamodb_call_budget(world: World, name: str):
+    # Given the World, and what the operation needs first
+    operation = OPERATIONS[name]
+    send = operation.prepare(world)
+
+    # When the operation runs / Then it makes at most its budget of DynamoDB calls, and no Scan
+    names = measure(name, operation.budget, send, operation.status)
+    assert len(names) <= operation.budget, names
+
+
+def _caller(route: Route) -> Who:
+    return {Access.PUBLIC: None, Access.SIGNED_IN: CLIENT_A, Access.STAFF: STAFF}[route.access]
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[f"{r.method} {r.path}" for r in ROUTES])
+def test_no_route_scans_the_table(world: World, route: Route):
+    # Given each route's valid example call, by someone allowed to make it
+    sent = example(route, world)
+    who = _caller(route)
+
+    # When it is made / Then none of its DynamoDB calls is a Scan (the counts go to the table too)
+    names = measure(
+        f"{route.method} {route.path} (example)",
+        -1,
+        lambda: call(route.method, sent.path, sent.body, who=who, query=sent.query),
+        route.status,
+    )
+    assert "Scan" not in names
