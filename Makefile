@@ -6,13 +6,19 @@ STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: help test unit integration lint format openapi check-openapi clean
+CONFIG ?= infra/config.json
+CDK := node_modules/.bin/cdk
+
+.PHONY: help test unit integration lint format openapi check-openapi synth deploy destroy clean
 
 help:
 	@echo "make test      lint, OpenAPI freshness and the whole test suite"
 	@echo "make lint      ruff (lint and format check) and mypy"
 	@echo "make format    apply ruff's formatting and safe fixes"
 	@echo "make openapi   write docs/openapi.json from the handlers"
+	@echo "make synth     synthesize the CDK stack (cdk-nag checks) and lint the template (cfn-lint)"
+	@echo "make deploy    deploy the stack to the AWS account of your credentials (CONFIG=infra/config.json)"
+	@echo "make destroy   remove the stack (the table, user pool, key and buckets are retained)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,5 +51,20 @@ check-openapi: $(STAMP)
 	@TABLE_NAME=unused $(BIN)/python -m functions.api.openapi | diff -q docs/openapi.json - >/dev/null \
 		|| { echo "docs/openapi.json is stale: run make openapi"; exit 1; }
 
+# cfn-lint exits 4 for warnings only (CDK's own redundant DependsOn); errors (2) fail.
+synth: $(STAMP)
+	CDK_OUTDIR=cdk.out PORTAL_CONFIG=$(CONFIG) $(BIN)/python -m infra.app
+	$(BIN)/cfn-lint cdk.out/ClientPortal.template.json || [ $$? -eq 4 ]
+
+$(CDK): package.json
+	npm install --no-audit --no-fund
+	@touch $(CDK)
+
+deploy: $(STAMP) $(CDK) synth
+	$(CDK) deploy --app "$(BIN)/python -m infra.app" -c config=$(CONFIG) --require-approval broadening
+
+destroy: $(STAMP) $(CDK)
+	$(CDK) destroy --app "$(BIN)/python -m infra.app" -c config=$(CONFIG)
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache cdk.out build node_modules

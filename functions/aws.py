@@ -32,6 +32,8 @@ class Settings(BaseModel):
     sender_email: str = "no-reply@example.com"
     portal_url: str = "http://127.0.0.1:8000"
     ses_configuration_set: str | None = None
+    # Browser origins allowed to call the API: the portal and the practice's website(s).
+    allowed_origins: tuple[str, ...] = ()
 
 
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
@@ -46,6 +48,7 @@ def settings() -> Settings:
         sender_email=env.get("SENDER_EMAIL", "no-reply@example.com"),
         portal_url=env.get("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/"),
         ses_configuration_set=env.get("SES_CONFIGURATION_SET") or None,
+        allowed_origins=tuple(o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip()),
     )
 
 

@@ -281,11 +281,27 @@ def lambda_handler(module: str, function: str) -> Callable[[dict[str, Any], Lamb
             result = _raw(_on_domain_error(refused))
         finally:
             _current.reset(token)
+        _allow_origin(event, result)
         logger.info("answered", extra={"route": route.endpoint, "status": result.get("statusCode")})
         return result
 
     handler.app = app  # type: ignore[attr-defined]
     return handler
+
+
+CORS_HEADERS = "Authorization,Content-Type,Idempotency-Key"
+
+
+def _allow_origin(event: dict[str, Any], result: dict[str, Any]) -> None:
+    """CORS for the portal and the practice's website, as API Gateway answers the preflight."""
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    origin = headers.get("origin")
+    if not origin or origin not in aws.settings().allowed_origins:
+        return
+    cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    result.setdefault("headers", {}).update(cors)
+    if result.get("multiValueHeaders"):
+        result["multiValueHeaders"].update({k: [v] for k, v in cors.items()})
 
 
 _NOT_AN_OBJECT = {"type": "model_attributes_type", "loc": ("body",), "msg": "must be a JSON object"}

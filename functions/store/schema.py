@@ -38,3 +38,37 @@ def create_table_request(table_name: str) -> dict[str, Any]:
         ],
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     }
+
+
+# Which items each Lambda function may touch, by the leading (partition) key of the table or of an
+# index; the CDK stack turns these into IAM conditions on dynamodb:LeadingKeys, so a function
+# cannot read or change what it does not serve. Writes include deletes and condition checks.
+ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
+    "availability": {"read": ("PRACTICE",), GSI2: ("BUSY",)},
+    "submit": {
+        "read": ("PRACTICE", "USER#*", "CLIENT#*", "IDEM#*"),
+        "write": ("APPT#*", "CLAIM#*", "IDEM#*"),
+    },
+    "appointments": {"read": ("PRACTICE", "USER#*"), GSI1: ("CLIENT#*",)},
+    "reschedule": {
+        "read": ("PRACTICE", "USER#*", "APPT#*", "IDEM#*"),
+        "write": ("APPT#*", "CLAIM#*", "IDEM#*"),
+    },
+    "cancel": {"read": ("PRACTICE", "USER#*", "APPT#*", "IDEM#*"), "write": ("APPT#*", "IDEM#*")},
+    "review": {
+        "read": ("PRACTICE", "APPT#*", "IDEM#*"),
+        "write": ("APPT#*", "CLAIM#*", "IDEM#*"),
+        GSI1: ("REQUESTS#*",),
+    },
+    "practice": {"read": ("PRACTICE",), "write": ("PRACTICE",)},
+    "clients": {
+        "read": ("PRACTICE", "CLIENT#*", "USER#*", "IDEM#*"),
+        "write": ("CLIENT#*", "USER#*", "IDEM#*"),
+        GSI1: ("CLIENTS",),
+    },
+    "docs": {},
+    # The notify function reads the configuration, keeps its ledger of sent emails, and may set
+    # nothing on a request but its notification status (see NOTIFY_REQUEST_ATTRIBUTES).
+    "notify": {"read": ("PRACTICE", "SENT#*"), "write": ("SENT#*",)},
+}
+NOTIFY_REQUEST_ATTRIBUTES = ("pk", "sk", "notification")

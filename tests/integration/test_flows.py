@@ -254,3 +254,17 @@ def test_unknown_request_and_appointment_are_404(practice):
     assert call("POST", "/staff/requests/nope/approve", {}, who=STAFF).code == "request_not_found"
     assert call("POST", "/staff/requests/abc-1/deny", {}, who=STAFF).status == 404
     assert call("POST", "/me/appointments/abc/cancel", {}, who=CLIENT_A).code == "appointment_not_found"
+
+
+def test_browsers_from_allowed_origins_may_read_answers(practice, monkeypatch):
+    from functions import aws
+
+    monkeypatch.setenv("ALLOWED_ORIGINS", "https://portal.example.org,https://www.example.org")
+    aws.reset()
+
+    allowed = call("GET", "/portal", headers={"Origin": "https://www.example.org"})
+    other = call("GET", "/portal", headers={"Origin": "https://evil.example.net"})
+
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://www.example.org"
+    assert "Access-Control-Allow-Origin" not in other.headers
+    aws.reset()

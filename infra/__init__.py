@@ -1,0 +1,1 @@
+"""The CDK app: one stack a practice deploys into its own AWS account."""

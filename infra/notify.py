@@ -1,0 +1,106 @@
+"""Notify and email: the table's stream into the notify function, with a failure queue, and the
+SES identity and configuration set it sends through."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_ses as ses
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from functions.store.schema import NOTIFY_REQUEST_ATTRIBUTES
+
+
+class Email(Construct):
+    def __init__(self, scope: Construct, id: str, *, identity: str) -> None:
+        super().__init__(scope, id)
+        self.identity = ses.EmailIdentity(
+            self,
+            "Identity",
+            identity=ses.Identity.email(identity) if "@" in identity else ses.Identity.domain(identity),
+        )
+        self.configuration_set = ses.ConfigurationSet(
+            self,
+            "ConfigurationSet",
+            tls_policy=ses.ConfigurationSetTlsPolicy.REQUIRE,
+            reputation_metrics=True,
+        )
+
+
+class Notify(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        function: lambda_.Function,
+        table: dynamodb.ITableV2,
+        key: kms.IKey,
+        email: Email,
+    ) -> None:
+        super().__init__(scope, id)
+        self.failures = sqs.Queue(
+            self,
+            "Failures",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        function.add_event_source(
+            sources.DynamoEventSource(
+                table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=100,
+                max_batching_window=Duration.seconds(1),
+                bisect_batch_on_error=True,
+                retry_attempts=10,
+                max_record_age=Duration.hours(24),
+                report_batch_item_failures=True,
+                parallelization_factor=1,
+                on_failure=sources.SqsDlq(self.failures),
+                # Only requests can deserve an email; configuration, claims and ledger changes do not.
+                filters=[
+                    lambda_.FilterCriteria.filter(
+                        {
+                            "eventName": lambda_.FilterRule.or_("INSERT", "MODIFY"),
+                            "dynamodb": {"NewImage": {"type": {"S": lambda_.FilterRule.is_equal("request")}}},
+                        }
+                    )
+                ],
+            )
+        )
+        # A request's notification status and nothing else: the notify function cannot change
+        # appointments or decisions.
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:UpdateItem"],
+                resources=[table.table_arn],
+                conditions={
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["APPT#*"]},
+                    "ForAllValues:StringEquals": {"dynamodb:Attributes": list(NOTIFY_REQUEST_ATTRIBUTES)},
+                    "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"},
+                },
+            )
+        )
+        stack = Stack.of(self)
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["ses:SendEmail", "ses:SendRawEmail"],
+                resources=[
+                    stack.format_arn(
+                        service="ses", resource="identity", resource_name=email.identity.email_identity_name
+                    ),
+                    stack.format_arn(
+                        service="ses",
+                        resource="configuration-set",
+                        resource_name=email.configuration_set.configuration_set_name,
+                    ),
+                ],
+            )
+        )

@@ -1,0 +1,136 @@
+"""The stack a practice deploys: data, auth, api, notify, web."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from .api import Api, Functions
+from .auth import Auth
+from .config import DeployConfig
+from .data import Data
+from .notify import Email, Notify
+from .web import Web
+
+
+class PortalStack(Stack):
+    def __init__(self, scope: Construct, id: str, *, config: DeployConfig, **kwargs: object) -> None:
+        super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
+        data_key = kms.Key(
+            self,
+            "DataKey",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+            description="Client portal: table, failure queue and alarm topic",
+        )
+        data_key.grant_encrypt_decrypt(iam.ServicePrincipal("cloudwatch.amazonaws.com"))
+        logs_key = kms.Key(
+            self,
+            "LogsKey",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+            description="Client portal: CloudWatch Logs",
+        )
+        logs_key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com"))
+
+        data = Data(self, "Data", key=data_key)
+        web = Web(self, "Web", region=self.region, website_origins=config.websiteOrigins)
+        auth = Auth(self, "Auth", practice_name=config.practiceName, portal_url=web.url)
+        email = Email(self, "Email", identity=config.sesIdentity)
+        origins = [web.url, *config.websiteOrigins]
+        functions = Functions(
+            self,
+            "Functions",
+            table=data.table,
+            data_key=data_key,
+            logs_key=logs_key,
+            environment={
+                "TABLE_NAME": data.table.table_name,
+                "USER_POOL_ID": auth.pool.user_pool_id,
+                "SENDER_EMAIL": config.senderEmail,
+                "PORTAL_URL": web.url,
+                "SES_CONFIGURATION_SET": email.configuration_set.configuration_set_name,
+                "ALLOWED_ORIGINS": ",".join(origins),
+            },
+            retention_days=config.logRetentionDays,
+            reserved_concurrency=config.reservedConcurrency,
+        )
+        functions.by_name["clients"].add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser"],
+                resources=[auth.pool.user_pool_arn],
+            )
+        )
+        api = Api(
+            self,
+            "Http",
+            functions=functions,
+            pool=auth.pool,
+            origins=origins,
+            logs_key=logs_key,
+            retention_days=config.logRetentionDays,
+            request_rate_limit=config.requestRateLimit,
+        )
+        notify = Notify(
+            self, "Notify", function=functions.by_name["notify"], table=data.table, key=data_key, email=email
+        )
+        web.publish(
+            {
+                "apiBaseUrl": api.api.url,
+                "region": self.region,
+                "userPoolId": auth.pool.user_pool_id,
+                "userPoolClientId": auth.client.user_pool_client_id,
+                "cognitoEndpoint": f"https://cognito-idp.{self.region}.amazonaws.com/",
+            }
+        )
+
+        topic = sns.Topic(
+            self, "Alarms", master_key=data_key, enforce_ssl=True, display_name="Client portal alarms"
+        )
+        if config.alarmEmail:
+            topic.add_subscription(subscriptions.EmailSubscription(config.alarmEmail))
+        alarm_action = actions.SnsAction(topic)
+        five_minutes = Duration.minutes(5)
+        for name, function in functions.by_name.items():
+            for metric, what in (
+                (function.metric_errors, "Errors"),
+                (function.metric_throttles, "Throttles"),
+            ):
+                cloudwatch.Alarm(
+                    self,
+                    f"{name}{what}",
+                    metric=metric(period=five_minutes, statistic="Sum"),
+                    threshold=1,
+                    evaluation_periods=1,
+                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                    alarm_description=f"{what} in the {name} function",
+                ).add_alarm_action(alarm_action)
+        cloudwatch.Alarm(
+            self,
+            "UndeliveredNotifications",
+            metric=notify.failures.metric_approximate_number_of_messages_visible(period=five_minutes),
+            threshold=1,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description="Stream records the notify function gave up on are in the failure queue",
+        ).add_alarm_action(alarm_action)
+
+        CfnOutput(self, "ApiUrl", value=api.api.url)
+        CfnOutput(self, "PortalUrl", value=web.url)
+        CfnOutput(self, "UserPoolId", value=auth.pool.user_pool_id)
+        CfnOutput(self, "UserPoolClientId", value=auth.client.user_pool_client_id)
+        CfnOutput(self, "TableName", value=data.table.table_name)
+        self.parts = {
+            "data": data,
+            "auth": auth,
+            "api": api,
+            "functions": functions,
+            "notify": notify,
+            "web": web,
+        }

@@ -1,0 +1,314 @@
+"""The synthesized stack, checked with aws_cdk.assertions: what a practice deploys."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk import App
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Match, Template
+
+from functions.api.routes import ROUTES, Access
+from functions.store.schema import INDEXES
+from infra.app import build
+from infra.config import DeployConfig
+
+CONFIG = DeployConfig.load()
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    app = App(outdir=str(tmp_path_factory.mktemp("cdk")))
+    stack = build(app, CONFIG)
+    app.synth()  # runs cdk-nag: an unacknowledged finding fails here
+    return Template.from_stack(stack)
+
+
+def resources(template: Template, kind: str) -> dict[str, Any]:
+    return dict(template.find_resources(kind))
+
+
+def test_table_is_encrypted_recoverable_streamed_and_retained(template):
+    template.has_resource(
+        "AWS::DynamoDB::GlobalTable",
+        {
+            "DeletionPolicy": "Retain",
+            "Properties": Match.object_like(
+                {
+                    "BillingMode": "PAY_PER_REQUEST",
+                    "StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"},
+                    "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
+                    "SSESpecification": Match.object_like({"SSEEnabled": True, "SSEType": "KMS"}),
+                    "Replicas": [
+                        Match.object_like(
+                            {
+                                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                                "DeletionProtectionEnabled": True,
+                            }
+                        )
+                    ],
+                }
+            ),
+        },
+    )
+    table = next(iter(resources(template, "AWS::DynamoDB::GlobalTable").values()))
+    assert sorted(i["IndexName"] for i in table["Properties"]["GlobalSecondaryIndexes"]) == sorted(
+        i["name"] for i in INDEXES
+    )
+
+
+def test_every_route_is_a_method_with_the_right_authorizer(template):
+    methods = resources(template, "AWS::ApiGateway::Method")
+    served = {
+        (m["Properties"]["HttpMethod"], m["Properties"]["OperationName"]): m["Properties"]
+        for m in methods.values()
+        if m["Properties"]["HttpMethod"] != "OPTIONS"
+    }
+    assert len(served) == len(ROUTES)
+    for route in ROUTES:
+        method = served[(route.method, route.endpoint)]
+        expected = "NONE" if route.access is Access.PUBLIC else "COGNITO_USER_POOLS"
+        assert method["AuthorizationType"] == expected, route.path
+
+
+def test_user_pool_is_invite_only_with_strong_passwords_and_staff_group(template):
+    template.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        Match.object_like(
+            {
+                "AdminCreateUserConfig": Match.object_like({"AllowAdminCreateUserOnly": True}),
+                "UsernameAttributes": ["email"],
+                "MfaConfiguration": "OPTIONAL",
+                "EnabledMfas": ["SOFTWARE_TOKEN_MFA"],
+                "Policies": {
+                    "PasswordPolicy": Match.object_like(
+                        {"MinimumLength": 12, "RequireSymbols": True, "RequireNumbers": True}
+                    )
+                },
+            }
+        ),
+    )
+    template.has_resource_properties(
+        "AWS::Cognito::UserPoolGroup", {"GroupName": "staff", "UserPoolId": Match.any_value()}
+    )
+    template.has_resource_properties(
+        "AWS::Cognito::UserPoolClient",
+        Match.object_like(
+            {
+                "GenerateSecret": False,
+                "ExplicitAuthFlows": Match.array_with(["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"]),
+            }
+        ),
+    )
+
+
+def test_functions_are_python_313_on_arm_with_limits_and_tracing(template):
+    functions = {
+        k: v["Properties"]
+        for k, v in resources(template, "AWS::Lambda::Function").items()
+        if str(v["Properties"].get("Handler", "")).startswith("functions.")
+    }
+    assert len(functions) == 10  # nine API functions and notify
+    for props in functions.values():
+        assert props["Runtime"] == "python3.13"
+        assert props["Architectures"] == ["arm64"]
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert props["MemorySize"] >= 512
+        assert props["Timeout"] <= 30
+        assert props["ReservedConcurrentExecutions"] >= 1
+        assert props["LoggingConfig"]["LogGroup"]
+    handlers = sorted(p["Handler"] for p in functions.values())
+    assert "functions.notify.handler.handler" in handlers
+    assert "functions.request.availability.handler" in handlers
+
+
+def _policy_of(template: Template, function_prefix: str) -> list[dict[str, Any]]:
+    policies = resources(template, "AWS::IAM::Policy")
+    [policy] = [
+        p for k, p in policies.items() if k.startswith(f"Functions{function_prefix}ServiceRoleDefaultPolicy")
+    ]
+    statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def _dynamodb_statements(template: Template, function: str) -> list[dict[str, Any]]:
+    """Statements on the table and its indexes (the stream's read permissions aside)."""
+    return [
+        s
+        for s in _policy_of(template, function)
+        if any(a.startswith("dynamodb:") for a in _actions(s))
+        and "StreamArn" not in json.dumps(s["Resource"])
+    ]
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return actions if isinstance(actions, list) else [actions]
+
+
+def test_public_availability_reads_only_settings_and_held_times(template):
+    statements = _dynamodb_statements(template, "availability")
+    keys = sorted(
+        k for s in statements for k in s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    )
+    assert keys == ["BUSY", "PRACTICE"]
+    assert not any(
+        a in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+        for s in statements
+        for a in _actions(s)
+    )
+
+
+def test_every_table_permission_is_limited_by_leading_keys(template):
+    for name in (
+        "availability",
+        "submit",
+        "appointments",
+        "reschedule",
+        "cancel",
+        "review",
+        "practice",
+        "clients",
+        "notify",
+    ):
+        for statement in _dynamodb_statements(template, name):
+            assert "dynamodb:LeadingKeys" in json.dumps(statement.get("Condition", {})), (name, statement)
+
+
+def test_notify_may_set_only_a_requests_notification_status(template):
+    statements = _dynamodb_statements(template, "notify")
+    on_requests = [s for s in statements if "APPT#*" in json.dumps(s["Condition"])]
+    assert len(on_requests) == 1
+    assert _actions(on_requests[0]) == ["dynamodb:UpdateItem"]
+    assert on_requests[0]["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"] == [
+        "pk",
+        "sk",
+        "notification",
+    ]
+    writes = [s for s in statements if "dynamodb:PutItem" in _actions(s)]
+    assert all(
+        "SENT#*" in json.dumps(s["Condition"]) and "APPT#*" not in json.dumps(s["Condition"]) for s in writes
+    )
+
+
+def test_stream_mapping_filters_bisects_and_has_a_failure_queue(template):
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        Match.object_like(
+            {
+                "BatchSize": 100,
+                "BisectBatchOnFunctionError": True,
+                "MaximumRetryAttempts": 10,
+                "MaximumRecordAgeInSeconds": 86400,
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                "DestinationConfig": {"OnFailure": {"Destination": Match.any_value()}},
+                "FilterCriteria": {"Filters": [{"Pattern": Match.string_like_regexp('"request"')}]},
+            }
+        ),
+    )
+    template.has_resource_properties(
+        "AWS::SQS::Queue", Match.object_like({"KmsMasterKeyId": Match.any_value()})
+    )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", Match.object_like({"MetricName": "ApproximateNumberOfMessagesVisible"})
+    )
+
+
+def test_api_stage_throttles_logs_traces_and_sits_behind_waf(template):
+    template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        Match.object_like(
+            {
+                "TracingEnabled": True,
+                "AccessLogSetting": Match.object_like({"DestinationArn": Match.any_value()}),
+                "MethodSettings": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "ThrottlingRateLimit": 50,
+                                "ThrottlingBurstLimit": 100,
+                                "DataTraceEnabled": False,
+                            }
+                        )
+                    ]
+                ),
+            }
+        ),
+    )
+    acl = next(iter(resources(template, "AWS::WAFv2::WebACL").values()))["Properties"]
+    rules = {r["Name"]: r for r in acl["Rules"]}
+    assert rules["PublicRequestRate"]["Statement"]["RateBasedStatement"]["Limit"] == CONFIG.requestRateLimit
+    assert "AWSManagedRulesCommonRuleSet" in rules
+    template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
+    template.resource_count_is("AWS::WAFv2::LoggingConfiguration", 1)
+
+
+def test_cors_allows_the_portal_and_the_practice_website(template):
+    options = [
+        m["Properties"]
+        for m in resources(template, "AWS::ApiGateway::Method").values()
+        if m["Properties"]["HttpMethod"] == "OPTIONS"
+    ]
+    assert options
+    assert CONFIG.websiteOrigins[0] in json.dumps(options[0]["Integration"])
+
+
+def test_email_identity_and_tls_only_configuration_set(template):
+    template.has_resource_properties("AWS::SES::EmailIdentity", {"EmailIdentity": CONFIG.sesIdentity})
+    template.has_resource_properties(
+        "AWS::SES::ConfigurationSet", Match.object_like({"DeliveryOptions": {"TlsPolicy": "REQUIRE"}})
+    )
+
+
+def test_web_bucket_is_private_encrypted_and_served_through_oac(template):
+    template.has_resource_properties(
+        "AWS::S3::Bucket",
+        Match.object_like(
+            {
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "BucketEncryption": Match.any_value(),
+                "LoggingConfiguration": Match.any_value(),
+            }
+        ),
+    )
+    template.resource_count_is("AWS::CloudFront::OriginAccessControl", 1)
+    template.has_resource_properties(
+        "AWS::CloudFront::Distribution",
+        Match.object_like({"DistributionConfig": Match.object_like({"DefaultRootObject": "index.html"})}),
+    )
+    deployment = next(iter(resources(template, "Custom::CDKBucketDeployment").values()))
+    assert "SourceMarkersConfig" in json.dumps(deployment) or "SourceMarkers" in json.dumps(deployment)
+
+
+def test_outputs_for_the_portal_and_sign_in(template):
+    outputs = template.to_json()["Outputs"]
+    assert {"ApiUrl", "PortalUrl", "UserPoolId", "UserPoolClientId"} <= set(outputs)
+
+
+def test_alarms_on_every_function_error_and_throttle(template):
+    alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
+    assert sum(a.get("MetricName") == "Errors" for a in alarms) == 10
+    assert sum(a.get("MetricName") == "Throttles" for a in alarms) == 10
+
+
+def test_an_unacknowledged_finding_fails_the_synth(tmp_path):
+    app = App(outdir=str(tmp_path))
+    stack = build(app, CONFIG)
+    s3.Bucket(stack, "Careless")  # no SSL enforcement, no access logs
+    with pytest.raises(RuntimeError, match=r"ClientPortal/Careless/Resource[\s\S]*AwsSolutions-S10"):
+        app.synth()
+
+
+def test_cfn_lint_finds_no_errors(template):
+    from cfnlint.api import ManualArgs, lint
+
+    found = lint(json.dumps(template.to_json()), config=ManualArgs(regions=[CONFIG.region]))
+    assert [m for m in found if m.rule.id.startswith("E")] == []
+    assert found, "cfn-lint ran: CDK's own redundant DependsOn are reported as warnings"
