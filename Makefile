@@ -9,9 +9,10 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 CONFIG ?= infra/config.json
 CDK := node_modules/.bin/cdk
 
-.PHONY: help test unit integration lint format openapi check-openapi synth deploy destroy clean
+.PHONY: help run test unit integration lint format openapi check-openapi synth deploy destroy clean
 
 help:
+	@echo "make run       run the whole system locally on embedded AWS (moto), with demo data (EMPTY=1: none)"
 	@echo "make test      lint, OpenAPI freshness and the whole test suite"
 	@echo "make lint      ruff (lint and format check) and mypy"
 	@echo "make format    apply ruff's formatting and safe fixes"
@@ -25,6 +26,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
+
+PORT ?= 8000
+run: $(STAMP)
+	$(BIN)/python -m functions.local --port $(PORT) $(if $(EMPTY),--empty,)
 
 test: lint check-openapi
 	$(BIN)/python -m pytest -n 2

@@ -34,6 +34,8 @@ class Settings(BaseModel):
     ses_configuration_set: str | None = None
     # Browser origins allowed to call the API: the portal and the practice's website(s).
     allowed_origins: tuple[str, ...] = ()
+    # The local stack's demo addresses end in .test, a special-use domain refused everywhere else.
+    allow_test_email_domains: bool = False
 
 
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
@@ -48,6 +50,7 @@ def settings() -> Settings:
         sender_email=env.get("SENDER_EMAIL", "no-reply@example.com"),
         portal_url=env.get("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/"),
         ses_configuration_set=env.get("SES_CONFIGURATION_SET") or None,
+        allow_test_email_domains=env.get("ALLOW_TEST_EMAIL_DOMAINS", "").lower() == "true",
         allowed_origins=tuple(o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip()),
     )
 

@@ -6,7 +6,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
-from functions.api.identity import STAFF_GROUP
+from functions.api.identity import PASSWORD_POLICY, STAFF_GROUP, TOKEN_HOURS
 
 
 class Auth(Construct):
@@ -22,12 +22,12 @@ class Auth(Construct):
                 email=cognito.StandardAttribute(required=True, mutable=True)
             ),
             password_policy=cognito.PasswordPolicy(
-                min_length=12,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_digits=True,
-                require_symbols=True,
-                temp_password_validity=Duration.days(7),
+                min_length=int(PASSWORD_POLICY["MinimumLength"]),
+                require_lowercase=bool(PASSWORD_POLICY["RequireLowercase"]),
+                require_uppercase=bool(PASSWORD_POLICY["RequireUppercase"]),
+                require_digits=bool(PASSWORD_POLICY["RequireNumbers"]),
+                require_symbols=bool(PASSWORD_POLICY["RequireSymbols"]),
+                temp_password_validity=Duration.days(int(PASSWORD_POLICY["TemporaryPasswordValidityDays"])),
             ),
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
@@ -53,7 +53,7 @@ class Auth(Construct):
             generate_secret=False,
             auth_flows=cognito.AuthFlow(user_password=True, user_srp=True),
             prevent_user_existence_errors=True,
-            id_token_validity=Duration.hours(1),
-            access_token_validity=Duration.hours(1),
+            id_token_validity=Duration.hours(TOKEN_HOURS),
+            access_token_validity=Duration.hours(TOKEN_HOURS),
             refresh_token_validity=Duration.days(1),
         )

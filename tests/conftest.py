@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -25,34 +23,15 @@ os.environ.update(
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-_serialized = threading.RLock()
-
-
-def _serialize_writes() -> None:
-    """DynamoDB runs each write and transaction atomically; moto does not lock. Serialize
-    moto's writes so that concurrent tests see the guarantees the real service gives."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    if getattr(DynamoDBBackend, "_portal_serialized", False):
-        return
-    for name in ("transact_write_items", "put_item", "update_item", "delete_item", "batch_write_item"):
-        original = getattr(DynamoDBBackend, name)
-
-        def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
-            with _serialized:
-                return __original(self, *args, **kwargs)
-
-        setattr(DynamoDBBackend, name, locked)
-    setattr(DynamoDBBackend, "_portal_serialized", True)  # noqa: B010
-
 
 @pytest.fixture
 def aws() -> Iterator[None]:
     from moto import mock_aws
 
     from functions import aws as clients
+    from functions.local.embedded import serialize_moto_writes
 
-    _serialize_writes()
+    serialize_moto_writes()
     with mock_aws():
         clients.reset()
         yield

@@ -44,8 +44,12 @@ def _strict_date(value: Any) -> Any:
 
 
 def _email(value: str) -> str:
+    from functions import aws
+
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        return validate_email(
+            value, check_deliverability=False, test_environment=aws.settings().allow_test_email_domains
+        ).normalized
     except EmailNotValidError as exc:
         raise ValueError("must be a valid email address") from exc
 

@@ -272,6 +272,7 @@ def lambda_handler(module: str, function: str) -> Callable[[dict[str, Any], Lamb
         token = _current.set(call)
         try:
             _check_access(route, call.caller)
+            _as_json(event)
             if not _object_body(event.get("body")):
                 # Powertools would take a list's only item as the body; the contract wants an object.
                 result = _raw(_on_validation_error(RequestValidationError([_NOT_AN_OBJECT])))
@@ -305,6 +306,19 @@ def _allow_origin(event: dict[str, Any], result: dict[str, Any]) -> None:
 
 
 _NOT_AN_OBJECT = {"type": "model_attributes_type", "loc": ("body",), "msg": "must be a JSON object"}
+
+
+def _as_json(event: dict[str, Any]) -> None:
+    """Bodies are JSON whatever Content-Type a client sent (curl -d says form-encoded): a body that
+    is not JSON is then a 400 malformed_json, never a form read field by field."""
+    if not event.get("body"):
+        return
+    for name in ("headers", "multiValueHeaders"):
+        headers = event.get(name) or {}
+        for key in [k for k in headers if k.lower() == "content-type"]:
+            del headers[key]
+        headers["Content-Type"] = ["application/json"] if name == "multiValueHeaders" else "application/json"
+        event[name] = headers
 
 
 def _object_body(body: str | None) -> bool:

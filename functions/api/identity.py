@@ -43,3 +43,15 @@ def caller_of(event: Mapping[str, Any]) -> Caller:
     return Caller(
         sub=sub, email=email if isinstance(email, str) else None, groups=_groups(claims.get("cognito:groups"))
     )
+
+
+# The user pool's rules, shared by the CDK stack and the local stack.
+PASSWORD_POLICY = {
+    "MinimumLength": 12,
+    "RequireUppercase": True,
+    "RequireLowercase": True,
+    "RequireNumbers": True,
+    "RequireSymbols": True,
+    "TemporaryPasswordValidityDays": 7,
+}
+TOKEN_HOURS = 1

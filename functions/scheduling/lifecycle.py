@@ -183,33 +183,28 @@ def request_new(
         raise slot_not_offered()
     end = start + timedelta(minutes=config.appointmentTypes[type_id].durationMinutes)
     rid = request_id(appointment_id, 1)
-    appointment = Appointment(
-        id=appointment_id,
-        status="requested",
-        clinicianId=clinician_id,
-        appointmentTypeId=type_id,
-        start=start,
-        end=end,
-        clientId=client_id,
-        client=client,
-        newClient=client_type == "new",
-        pendingRequestId=rid,
-        createdAt=now,
+    both = {
+        "clinicianId": clinician_id,
+        "appointmentTypeId": type_id,
+        "start": start,
+        "end": end,
+        "clientId": client_id,
+        "client": client,
+        "newClient": client_type == "new",
+        "createdAt": now,
+    }
+    appointment = Appointment.model_validate(
+        {"id": appointment_id, "status": "requested", "pendingRequestId": rid, **both}
     )
-    request = Request(
-        id=rid,
-        kind="new",
-        appointmentId=appointment_id,
-        clinicianId=clinician_id,
-        appointmentTypeId=type_id,
-        start=start,
-        end=end,
-        clientId=client_id,
-        client=client,
-        newClient=client_type == "new",
-        signedIn=signed_in,
-        comments=comments,
-        createdAt=now,
+    request = Request.model_validate(
+        {
+            "id": rid,
+            "kind": "new",
+            "appointmentId": appointment_id,
+            "signedIn": signed_in,
+            "comments": comments,
+            **both,
+        }
     )
     wanted = [Claim(clinician_id, c) for c in claims.cells(start, end)]
     return Plan(appointment, request, None, None, claim=wanted)

@@ -21,8 +21,8 @@ from functions import aws, demo
 from functions.api.gateway import LocalContext, match, proxy_event
 from functions.api.http import lambda_handler
 from functions.api.routes import FUNCTIONS, Access, Route
+from functions.local.embedded import serialize_moto_writes
 from functions.store.schema import create_table_request
-from tests.conftest import _serialize_writes
 from tests.integration.conftest import (
     ANONYMOUS,
     CLIENT_A,
@@ -163,7 +163,7 @@ def _shared_world_fixture() -> Iterator[_Shared]:
     cost about half a second, and a module of a hundred tests cannot afford one each."""
     from moto import mock_aws
 
-    _serialize_writes()
+    serialize_moto_writes()
     with mock_aws():
         aws.reset()
         aws.dynamodb().create_table(**create_table_request(aws.settings().table_name))

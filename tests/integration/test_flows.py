@@ -3,6 +3,8 @@ approve, signed-in request, staff deny, reschedule and cancel, and what each lea
 
 from __future__ import annotations
 
+import json
+
 from tests.integration.conftest import (
     ANONYMOUS,
     CLIENT_A,
@@ -268,3 +270,16 @@ def test_browsers_from_allowed_origins_may_read_answers(practice, monkeypatch):
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://www.example.org"
     assert "Access-Control-Allow-Origin" not in other.headers
     aws.reset()
+
+
+def test_a_body_is_json_whatever_content_type_says(practice):
+    day = next_weekday()
+    body = json.dumps(new_request(at(day, 9)))
+
+    made = call("POST", "/requests", body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    broken = call(
+        "POST", "/requests", "firstName=Ada", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+
+    assert made.status == 201
+    assert (broken.status, broken.code) == (400, "malformed_json")

@@ -1,0 +1,154 @@
+"""The whole system on this machine: embedded AWS (or AWS_ENDPOINT_URL), provisioning and demo
+data, the local API gateway, the stream pump feeding the notify function, the outbox."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from functions import aws
+from functions.api.gateway import LocalContext
+
+from . import state
+from .authorizer import Authorizer
+from .embedded import Embedded, use_defaults
+from .gateway import Gateway, server
+from .outbox import Outbox
+from .provision import CLIENT, STAFF, provision
+from .stream import StreamReader
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+STATE = ROOT / ".local" / "state.pickle"
+
+
+@dataclass
+class LocalStack:
+    port: int = 8000
+    empty: bool = False
+    state_file: Path | None = STATE
+    pump_interval: float = 0.3
+    lines: list[str] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _embedded: Embedded | None = None
+    _httpd: Any = None
+    _environ: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _status(self, component: str, detail: str, outcome: str = "ok") -> None:
+        line = f"{component:<18} {detail:<48} {outcome}"
+        self.lines.append(line)
+        print(line, flush=True)
+
+    def start(self) -> LocalStack:
+        self._environ = dict(os.environ)
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> LocalStack:
+        use_defaults()
+        os.environ.setdefault("TABLE_NAME", "client-portal-local")
+        if os.environ.get("AWS_ENDPOINT_URL"):
+            endpoint = os.environ["AWS_ENDPOINT_URL"]
+            self.state_file = None  # the server there keeps its own state
+            self._status("AWS endpoint", endpoint, "external")
+        else:
+            self._embedded = Embedded()
+            endpoint = self._embedded.start()
+            restored = bool(self.state_file) and not self.empty and state.load(self.state_file)  # type: ignore[arg-type]
+            self._status("embedded AWS", f"moto {endpoint}", "restored" if restored else "new")
+        # The HTTP server first, so that the port is known before the settings are read.
+        self._httpd = server(None, self.port)
+        self.port = self._httpd.server_address[1]
+        os.environ.update(
+            {
+                "PORTAL_URL": self.url,
+                "SENDER_EMAIL": "no-reply@demo.test",
+                "ALLOWED_ORIGINS": f"{self.url},http://localhost:{self.port}",
+                "ALLOW_TEST_EMAIL_DOMAINS": "true",
+                "POWERTOOLS_TRACE_DISABLED": "true",
+            }
+        )
+        aws.reset()
+        provisioned = provision(demo_data_wanted=not self.empty)
+        os.environ["USER_POOL_ID"] = provisioned.user_pool_id
+        aws.reset()
+        self._status("table", provisioned.table, "created" if provisioned.created else "kept")
+        self._status("user pool", provisioned.user_pool_id, "ok")
+        outbox = Outbox(self.url)
+        outbox.install()
+        region = os.environ["AWS_DEFAULT_REGION"]
+        config = {
+            "apiBaseUrl": self.url,
+            "region": region,
+            "userPoolId": provisioned.user_pool_id,
+            "userPoolClientId": provisioned.client_id,
+            "cognitoEndpoint": endpoint,
+        }
+        authorizer = Authorizer(endpoint, region, provisioned.user_pool_id, provisioned.client_id)
+        self._httpd.RequestHandlerClass.gateway = Gateway(authorizer, config, outbox.emails)
+        self._spawn(self._httpd.serve_forever, "gateway")
+        self._spawn(self._pump, "stream-pump")
+        if self.state_file is not None:
+            self._spawn(self._keep, "state")
+        self._status("stream pump", "table stream -> notify function", "running")
+        self._status("API gateway", self.url, "listening")
+        print(
+            f"\nOpen {self.url}/ (portal), {self.url}/staff (staff page), {self.url}/dev/outbox (emails),"
+            f" {self.url}/openapi.json (API)\n"
+            f"Demo accounts: staff {STAFF[0]} / {STAFF[1]}   client {CLIENT[0]} / {CLIENT[1]}\n"
+            "Stop with Ctrl-C.",
+            flush=True,
+        )
+        return self
+
+    def _spawn(self, target: Any, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _pump(self) -> None:
+        from functions.notify import handler as notify
+
+        reader = StreamReader.of_table(
+            aws.dynamodb(), boto3.client("dynamodbstreams"), aws.settings().table_name
+        )
+        while not self._stop.wait(self.pump_interval):
+            try:
+                reader.deliver(notify.handler, LocalContext("notify"))
+            except Exception:
+                notify.logger.exception("stream pump: batch failed, retrying")
+
+    def _keep(self) -> None:
+        while not self._stop.wait(5):
+            self.save()
+
+    def save(self) -> None:
+        if self.state_file is not None:
+            state.save(self.state_file)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self.save()
+        if self._embedded is not None:
+            self._embedded.stop()
+        if self._environ:
+            os.environ.clear()
+            os.environ.update(self._environ)
+        aws.reset()

@@ -1,0 +1,317 @@
+"""The local stack started in-process on a free port, driven over real HTTP: the seed article's
+flows with the emails read back from /dev/outbox, the authorizer's refusals, settings switches,
+and AWS_ENDPOINT_URL pointing at a separately started moto server."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import socket
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from functions.local.provision import CLIENT, STAFF
+from functions.local.stack import LocalStack
+from tests.integration.conftest import at, new_request, next_weekday
+
+
+class Http:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any, dict[str, str]]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                text = answer.read()
+                return answer.status, json.loads(text) if text else None, dict(answer.headers)
+        except urllib.error.HTTPError as error:
+            text = error.read()
+            return error.code, json.loads(text) if text else None, dict(error.headers)
+
+
+@pytest.fixture(scope="module")
+def stack():
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    running = LocalStack(port=0, state_file=None, pump_interval=0.1).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def http(stack):
+    return Http(stack.url)
+
+
+def sign_in(http: Http, email: str, password: str) -> str:
+    _, config, _ = http("GET", "/config.json")
+    cognito = boto3.client(
+        "cognito-idp", endpoint_url=config["cognitoEndpoint"], region_name=config["region"]
+    )
+    answer = cognito.initiate_auth(
+        ClientId=config["userPoolClientId"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": password},
+    )
+    return str(answer["AuthenticationResult"]["IdToken"])
+
+
+def emails_to(http: Http, address: str, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+    """The emails to an address, waiting for the stream pump to deliver `count` of them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        _, box, _ = http("GET", "/dev/outbox")
+        found = [e for e in box["emails"] if address in e["to"]]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def test_request_without_signing_in_then_staff_approve(http):
+    day = next_weekday(weeks_ahead=2)
+    status, clinicians, _ = http("GET", "/clinicians?clientType=new")
+    assert status == 200
+    assert clinicians["clinicians"]
+    status, slots, _ = http("GET", f"/availability?clientType=new&from={day}&to={day}")
+    assert status == 200
+    slot = slots["slots"][0]
+
+    status, made, _ = http(
+        "POST",
+        "/requests",
+        new_request(slot["start"], clinician=slot["clinicianId"], email="walk.in@example.org"),
+    )
+
+    assert status == 201
+    staff = sign_in(http, *STAFF)
+    status, queue, _ = http("GET", "/staff/requests", token=staff)
+    assert made["request"]["id"] in [r["id"] for r in queue["requests"]]
+    status, approved, _ = http("POST", f"/staff/requests/{made['request']['id']}/approve", {}, token=staff)
+    assert (status, approved["request"]["status"]) == (200, "approved")
+    [confirmation] = emails_to(http, "walk.in@example.org", 1)
+    assert confirmation["subject"].startswith("Your appointment is confirmed")
+    assert confirmation["attachments"] == [{"filename": "invite.ics", "contentType": "text/calendar"}]
+    assert any("awaiting review" in e["subject"] for e in emails_to(http, "frontdesk@demo.test", 1))
+
+
+def test_signed_in_client_sees_the_demo_appointment_requests_and_is_denied(http):
+    client = sign_in(http, *CLIENT)
+    status, mine, _ = http("GET", "/me/appointments", token=client)
+    assert status == 200
+    assert mine["next"]["status"] == "confirmed"
+    day = next_weekday(weeks_ahead=3)
+
+    status, made, _ = http(
+        "POST",
+        "/me/requests",
+        {"clinicianId": "c-okafor", "appointmentTypeId": "session", "start": at(day, 11)},
+        token=client,
+    )
+    assert status == 201
+    staff = sign_in(http, *STAFF)
+    emails_before = len(emails_to(http, CLIENT[0], 0))
+    status, _, _ = http(
+        "POST", f"/staff/requests/{made['request']['id']}/deny", {"note": "Full"}, token=staff
+    )
+
+    assert status == 200
+    statuses = {
+        a["id"]: a["status"] for a in http("GET", "/me/appointments", token=client)[1]["appointments"]
+    }
+    assert statuses[made["request"]["appointmentId"]] == "declined"
+    # The practice contacts the client itself: the pump delivers the denial and sends nothing.
+    time.sleep(1)
+    assert len(emails_to(http, CLIENT[0], 0)) == emails_before
+
+
+def test_reschedule_and_cancel_are_confirmed_by_email(http):
+    client = sign_in(http, *CLIENT)
+    staff = sign_in(http, *STAFF)
+    appointment = http("GET", "/me/appointments", token=client)[1]["next"]
+    before = len(emails_to(http, CLIENT[0], 0))
+    day = next_weekday(weeks_ahead=4)
+
+    status, moved, _ = http(
+        "POST", f"/me/appointments/{appointment['id']}/reschedule", {"start": at(day, 14)}, token=client
+    )
+    assert status == 201
+    http("POST", f"/staff/requests/{moved['request']['id']}/approve", {}, token=staff)
+    status, cancel, _ = http("POST", f"/me/appointments/{appointment['id']}/cancel", {}, token=client)
+    assert status == 201
+    http("POST", f"/staff/requests/{cancel['request']['id']}/approve", {}, token=staff)
+
+    sent = emails_to(http, CLIENT[0], before + 2)[before:]
+    assert [e["subject"].split(" - ")[0] for e in sent] == [
+        "Your appointment has been rescheduled",
+        "Your appointment has been cancelled",
+    ]
+    statuses = [a["status"] for a in http("GET", "/me/appointments", token=client)[1]["appointments"]]
+    assert "cancelled" in statuses
+
+
+def _moto_key() -> dict[str, Any]:
+    import moto.cognitoidp
+
+    path = Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-private.json.gz"
+    key: dict[str, Any] = json.loads(gzip.decompress(path.read_bytes()))
+    return key
+
+
+def _token(http: Http, **overrides: Any) -> str:
+    _, config, _ = http("GET", "/config.json")
+    now = datetime.now(UTC)
+    claims = {
+        "sub": "someone",
+        "aud": config["userPoolClientId"],
+        "iss": f"https://cognito-idp.{config['region']}.amazonaws.com/{config['userPoolId']}",
+        "token_use": "id",
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(hours=1)).timestamp()),
+        "cognito:groups": ["staff"],
+        **overrides,
+    }
+    key = jwt.PyJWK(_moto_key()).key
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "dummy"})
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(lambda http: None, id="no-token"),
+        pytest.param(lambda http: "not-a-jwt", id="garbage"),
+        pytest.param(lambda http: _token(http, exp=int(time.time()) - 60), id="expired"),
+        pytest.param(lambda http: _token(http, aud="another-client"), id="wrong-audience"),
+        pytest.param(
+            lambda http: _token(http, iss="https://cognito-idp.us-east-1.amazonaws.com/other"),
+            id="wrong-issuer",
+        ),
+        pytest.param(lambda http: _token(http, token_use="access"), id="access-token"),
+        pytest.param(
+            lambda http: jwt.encode(
+                {"sub": "x", "token_use": "id"},
+                rsa.generate_private_key(public_exponent=65537, key_size=2048),
+                algorithm="RS256",
+                headers={"kid": "dummy"},
+            ),
+            id="another-key",
+        ),
+        pytest.param(
+            lambda http: jwt.encode(
+                {"sub": "x", "token_use": "id", "cognito:groups": "staff"}, "", algorithm="none"
+            ),
+            id="alg-none",
+        ),
+    ],
+)
+def test_authorizer_refuses_before_any_handler(http, token):
+    status, body, _ = http("GET", "/staff/requests", token=token(http))
+
+    assert status == 401
+    assert body["error"]["code"] == "unauthorized"
+
+
+def test_a_valid_token_passes_with_api_gateway_claims(http):
+    assert http("GET", "/staff/requests", token=_token(http))[0] == 200
+    assert http("GET", "/staff/requests", token=sign_in(http, *CLIENT))[0] == 403
+
+
+def test_settings_switch_applies_at_once(http):
+    staff = sign_in(http, *STAFF)
+    day = next_weekday(weeks_ahead=5)
+    status, _, _ = http("PATCH", "/staff/settings", {"scheduling": {"anonymousRequests": False}}, token=staff)
+    assert status == 200
+    try:
+        status, body, _ = http("POST", "/requests", new_request(at(day, 9)))
+        assert (status, body["error"]["code"]) == (403, "anonymous_requests_disabled")
+    finally:
+        http("PATCH", "/staff/settings", {"scheduling": {"anonymousRequests": True}}, token=staff)
+    assert http("POST", "/requests", new_request(at(day, 9)))[0] == 201
+
+
+def test_requests_are_served_concurrently_and_cors_is_answered(http, stack):
+    day = next_weekday(weeks_ahead=2)
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(
+            pool.map(
+                lambda _: http("GET", f"/availability?clientType=existing&from={day}&to={day}"), range(8)
+            )
+        )
+    assert [a[0] for a in answers] == [200] * 8
+
+    status, _, headers = http(
+        "OPTIONS", "/requests", headers={"Origin": stack.url, "Access-Control-Request-Method": "POST"}
+    )
+    assert status == 204
+    assert headers["Access-Control-Allow-Origin"] == stack.url
+    assert "Idempotency-Key" in headers["Access-Control-Allow-Headers"]
+    _, _, headers = http("GET", "/portal", headers={"Origin": stack.url})
+    assert headers["Access-Control-Allow-Origin"] == stack.url
+
+
+def test_openapi_and_config_are_served(http):
+    status, document, _ = http("GET", "/openapi.json")
+    assert status == 200
+    assert "/requests" in document["paths"]
+    _, config, _ = http("GET", "/config.json")
+    assert set(config) == {"apiBaseUrl", "region", "userPoolId", "userPoolClientId", "cognitoEndpoint"}
+
+
+def test_aws_endpoint_url_points_at_a_separate_moto_server():
+    from moto.server import ThreadedMotoServer
+
+    from functions.local.embedded import serialize_moto_writes
+
+    serialize_moto_writes()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    try:
+        stack = LocalStack(port=0, empty=True).start()
+        try:
+            http = Http(stack.url)
+            assert http("GET", "/portal")[0] == 200
+            assert http("GET", "/config.json")[1]["cognitoEndpoint"] == endpoint
+            tables = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1").list_tables()
+            assert (
+                "client-portal-local" in tables["TableNames"]
+                or os.environ["TABLE_NAME"] in tables["TableNames"]
+            )
+        finally:
+            stack.stop()
+    finally:
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+        moto.stop()
+
+
+def test_stop_releases_the_port():
+    stack = LocalStack(port=0, empty=True, state_file=None).start()
+    port = stack.port
+    stack.stop()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))
