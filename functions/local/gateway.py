@@ -59,6 +59,7 @@ class Gateway:
         matched = match(method, path)
         if matched is None:
             if method == "GET" and (page := self._page(path)) is not None:
+                page[1]["Content-Security-Policy"] = self._csp()
                 return page
             return _error(404, "not_found", "Nothing was found at this address.")
         route, _ = matched
@@ -107,6 +108,16 @@ class Gateway:
         if origin and origin in aws.settings().allowed_origins:
             answer[1].update({"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
         return answer
+
+    def _csp(self) -> str:
+        """The deployed pages' policy (infra/web.py), for the local addresses."""
+        cognito = urlsplit(self.config["cognitoEndpoint"])
+        return (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src 'self' {cognito.scheme}://{cognito.netloc}; "
+            "frame-ancestors 'self' http://127.0.0.1:* http://localhost:*; "
+            "base-uri 'none'; form-action 'self'; object-src 'none'"
+        )
 
     @staticmethod
     def _page(path: str) -> tuple[int, dict[str, str], bytes] | None:

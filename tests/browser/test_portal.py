@@ -1,0 +1,259 @@
+"""The client portal in a real browser, step by step as the help article describes it."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from functions import demo
+from functions.notify.render import when
+from tests.browser.conftest import CLIENT, STAFF, outbox, screenshot
+
+GREEN, RED, GRAY = "rgb(217, 242, 223)", "rgb(248, 215, 215)", "rgb(230, 230, 230)"
+
+
+def visit(page: Any, url: str) -> None:
+    page.goto(url)
+    page.locator("body[data-ready]").wait_for(state="attached")
+
+
+def sign_in(page: Any, email: str, password: str) -> None:
+    page.get_by_role("button", name="Sign In").first.click()
+    page.locator("#sign-in-form").get_by_label("Email").fill(email)
+    page.locator("#sign-in-form").get_by_label("Password", exact=True).fill(password)
+    page.locator("#sign-in-form").get_by_role("button", name="Sign In").click()
+
+
+def choose_first_slot(page: Any, client_type: str = "New Client", clinician: str | None = None) -> str:
+    page.get_by_label(client_type).check()
+    if clinician:
+        page.get_by_label("Clinician").select_option(label=clinician)
+    else:
+        page.get_by_label("Clinician").select_option(label="Any available clinician")
+    page.get_by_role("button", name="View Available Times").click()
+    slot = page.locator("[data-slot-start]").first
+    if not slot.is_visible():
+        page.get_by_role("button", name="Next week").click()
+    slot = page.locator("[data-slot-start]").first
+    start = str(slot.get_attribute("data-slot-start"))
+    slot.click()
+    return start
+
+
+def test_request_without_signing_in(page, stack):
+    visit(page, stack.url)
+    page.get_by_role("button", name="Request Appointment").first.click()
+
+    start = choose_first_slot(page)
+    page.get_by_role("heading", name="Review the details").wait_for()
+    screenshot(page, "portal-review")
+    page.get_by_role("button", name="Continue Without Signing In").click()
+    page.locator("#request-form").get_by_label("First Name").fill("Grace")
+    page.locator("#request-form").get_by_label("Last Name").fill("O'Neil-Brontë")
+    page.locator("#request-form").get_by_label("Date of Birth").fill("1985-12-09")
+    page.locator("#request-form").get_by_label("Email").fill("grace.portal@example.org")
+    page.locator("#request-form").get_by_label("Mobile Phone").fill("617 555 0199")
+    page.locator("#request-form").get_by_label("Comments").fill("Mornings are best")
+    page.get_by_role("button", name="Submit Request").click()
+
+    page.get_by_role("heading", name="Your request was submitted").wait_for()
+    assert "If the practice approves your request, you will get an email" in page.inner_text("#view-done")
+    screenshot(page, "portal-submitted")
+    # The front desk is told, with the requested time as the practice reads it.
+    requested = f"Requested time: {when(demo.config(), datetime.fromisoformat(start))}"
+    alerts = outbox(stack, "frontdesk@demo.test", 2)
+    assert any(requested in alert["text"] and "awaiting review" in alert["subject"] for alert in alerts)
+
+
+def test_bad_details_are_explained_and_nothing_is_lost(page, stack):
+    visit(page, stack.url)
+    page.get_by_role("button", name="Request Appointment").first.click()
+    choose_first_slot(page)
+    page.get_by_role("button", name="Continue Without Signing In").click()
+    page.locator("#request-form").get_by_label("First Name").fill("Ada")
+    page.locator("#request-form").get_by_label("Last Name").fill("Lovelace")
+    page.locator("#request-form").get_by_label("Date of Birth").fill("1990-04-01")
+    page.locator("#request-form").get_by_label("Email").fill("not-an-email")
+    page.locator("#request-form").get_by_label("Mobile Phone").fill("617 555 0100")
+
+    page.get_by_role("button", name="Submit Request").click()
+
+    page.get_by_role("alert").wait_for()
+    assert "email" in page.inner_text("#messages")
+    assert page.locator("#request-form").get_by_label("Email").get_attribute("aria-invalid") == "true"
+    assert page.locator("#request-form").get_by_label("First Name").input_value() == "Ada"
+
+
+def test_signed_in_client_sees_coloured_appointments_and_requests(page, stack):
+    visit(page, stack.url)
+    sign_in(page, *CLIENT)
+    page.get_by_role("heading", name="Appointments").wait_for()
+    confirmed = page.locator('[data-status="confirmed"]').first
+    assert confirmed.evaluate("e => getComputedStyle(e).backgroundColor") == GREEN
+    assert "Confirmed" in confirmed.inner_text()
+
+    page.get_by_role("button", name="Request Appointment").last.click()
+    choose_first_slot(page, "Existing Client")
+    page.get_by_role("button", name="Submit Request").click()
+    page.get_by_role("heading", name="Your request was submitted").wait_for()
+    page.get_by_role("button", name="Appointments").click()
+
+    requested = page.locator('[data-status="requested"]').first
+    requested.wait_for()
+    style = requested.evaluate(
+        "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).backgroundImage]"
+    )
+    assert style[0] == GRAY
+    assert "repeating-linear-gradient" in style[1]
+    screenshot(page, "portal-appointments")
+
+    page.get_by_role("button", name="Home").click()
+    page.locator("#next-appointment p").wait_for()
+    assert "Your next appointment" in page.inner_text("#next-appointment")
+
+
+def test_reschedule_and_cancel_from_the_appointment(page, stack):
+    visit(page, stack.url)
+    sign_in(page, *CLIENT)
+    page.locator('[data-status="confirmed"]').first.click()
+
+    page.get_by_role("button", name="Reschedule This Appointment").click()
+    page.get_by_role("button", name="Next week").click()
+    page.locator("[data-slot-start]").first.click()
+    page.get_by_role("button", name="Submit Request").click()
+    page.get_by_role("heading", name="Your request was submitted").wait_for()
+    page.get_by_role("button", name="Appointments").click()
+    moved = page.locator('[data-status="reschedule_requested"]').first
+    moved.wait_for()
+    style = moved.evaluate("e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).backgroundImage]")
+    assert style[0] == GREEN
+    assert "repeating-linear-gradient" in style[1]
+    moved.click()
+    assert page.get_by_role("button", name="Cancel This Appointment").is_hidden()
+
+
+def test_cancel_and_its_approval_turn_red(page, stack):
+    visit(page, stack.url)
+    sign_in(page, *CLIENT)
+    page.get_by_role("button", name="Request Appointment").last.click()
+    choose_first_slot(page, "Existing Client", "Mei Chen, LMFT")
+    page.get_by_role("button", name="Submit Request").click()
+    page.get_by_role("heading", name="Your request was submitted").wait_for()
+    # Staff approve it over the API.
+    token = _token(stack, *STAFF)
+    queue = _get(stack, "/staff/requests", token)
+    mine = [r for r in queue["requests"] if r["clinicianId"] == "c-chen"]
+    for request in mine:
+        _post(stack, f"/staff/requests/{request['id']}/approve", token)
+    page.get_by_role("button", name="Appointments").click()
+    page.locator('[data-status="confirmed"]').last.wait_for()
+    appointment = page.locator('[data-status="confirmed"]').filter(has_text="Mei Chen").first
+    appointment.click()
+    page.get_by_role("button", name="Cancel This Appointment").click()
+    page.get_by_label("Reason (optional)").fill("Moving away")
+    page.get_by_role("button", name="Yes, Ask to Cancel").click()
+    page.get_by_role("heading", name="Your request was submitted").wait_for()
+    queue = _get(stack, "/staff/requests", token)
+    for request in [r for r in queue["requests"] if r["kind"] == "cancel"]:
+        _post(stack, f"/staff/requests/{request['id']}/approve", token)
+
+    page.get_by_role("button", name="Appointments").click()
+    cancelled = page.locator('[data-status="cancelled"]').first
+    cancelled.wait_for()
+    assert cancelled.evaluate("e => getComputedStyle(e).backgroundColor") == RED
+    assert "Cancellation approved" in cancelled.inner_text()
+
+
+def _token(stack: Any, email: str, password: str) -> str:
+    import boto3
+
+    config = _get(stack, "/config.json", None)
+    cognito = boto3.client(
+        "cognito-idp", endpoint_url=config["cognitoEndpoint"], region_name=config["region"]
+    )
+    result = cognito.initiate_auth(
+        ClientId=config["userPoolClientId"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": password},
+    )
+    return str(result["AuthenticationResult"]["IdToken"])
+
+
+def _get(stack: Any, path: str, token: str | None) -> Any:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(stack.url + path)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.load(answer)
+
+
+def _post(stack: Any, path: str, token: str) -> Any:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(stack.url + path, data=b"{}", method="POST")
+    request.add_header("Authorization", f"Bearer {token}")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.load(answer)
+
+
+@pytest.fixture
+def website(stack: Any, tmp_path: Path) -> Iterator[str]:
+    """A plain practice website on another origin with the one-line button."""
+    (tmp_path / "index.html").write_text(
+        "<!doctype html><title>Harbor Counseling</title><h1>Harbor Counseling</h1>"
+        f'<p>Book online:</p><script src="{stack.url}/embed.js"></script>',
+        encoding="utf-8",
+    )
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
+    server.shutdown()
+    server.server_close()
+
+
+def test_website_button_opens_the_request_flow(page, website):
+    page.goto(website)
+    page.get_by_role("button", name="Request Appointment").click()
+
+    frame = page.frame_locator("iframe[title='Request an appointment']")
+    frame.get_by_role("heading", name="Request an appointment").wait_for()
+    frame.get_by_role("button", name="View Available Times").click()
+    frame.locator("[data-slot-start]").first.wait_for()
+    screenshot(page, "website-button")
+    page.get_by_role("button", name="Close the appointment request").click()
+    page.locator("dialog").wait_for(state="detached")
+    assert page.evaluate("document.activeElement.textContent") == "Request Appointment"
+
+
+def test_every_control_is_labelled_and_reachable_by_keyboard(page, stack):
+    page.set_viewport_size({"width": 375, "height": 800})
+    visit(page, stack.url)
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Request Appointment":
+            break
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Request an appointment").wait_for()
+    unlabelled = page.evaluate(
+        """[...document.querySelectorAll('input, select, textarea')]
+             .filter(e => e.type !== 'hidden')
+             .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+             .map(e => e.id)"""
+    )
+    assert unlabelled == []
+    no_inline = page.evaluate("[...document.scripts].every(s => s.src)")
+    assert no_inline

@@ -1,0 +1,44 @@
+// The website button: one script tag on any practice website,
+//   <script src="https://PORTAL/embed.js" defer></script>
+// renders a "Request Appointment" button that opens the portal's request flow in a modal frame.
+// The portal is found from this script's own address.
+(() => {
+  const script = document.currentScript;
+  if (!script) return;
+  const portal = new URL(".", script.src).href;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "cp-embed-button";
+  button.textContent = script.dataset.label || "Request Appointment";
+  Object.assign(button.style, {
+    background: "#1f6fd1", color: "#fff", border: "1px solid #1857a6", borderRadius: "6px",
+    padding: "0.6rem 1.1rem", font: "600 1rem system-ui, sans-serif", cursor: "pointer",
+  });
+
+  function open() {
+    const dialog = document.createElement("dialog");
+    dialog.setAttribute("aria-label", "Request an appointment");
+    Object.assign(dialog.style, {
+      width: "min(960px, 96vw)", height: "min(820px, 92vh)", padding: "0", border: "none",
+      borderRadius: "10px", boxShadow: "0 10px 40px rgba(0,0,0,0.35)",
+    });
+    const close = document.createElement("button");
+    close.type = "button";
+    close.textContent = "Close";
+    close.setAttribute("aria-label", "Close the appointment request");
+    Object.assign(close.style, { position: "absolute", top: "8px", right: "12px", font: "600 0.95rem system-ui, sans-serif" });
+    const frame = document.createElement("iframe");
+    frame.src = `${portal}?embed=1#request`;
+    frame.title = "Request an appointment";
+    Object.assign(frame.style, { width: "100%", height: "100%", border: "none" });
+    dialog.append(close, frame);
+    document.body.append(dialog);
+    close.addEventListener("click", () => dialog.close());
+    dialog.addEventListener("close", () => { dialog.remove(); button.focus(); });
+    dialog.showModal();
+    close.focus();
+  }
+
+  button.addEventListener("click", open);
+  script.insertAdjacentElement("afterend", button);
+})();
