@@ -69,6 +69,16 @@ class Web(Construct):
                 ),
             ),
         )
+        # The staff page is /staff, as the emails link it; the file is staff.html.
+        pages = cloudfront.Function(
+            self,
+            "Pages",
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+            code=cloudfront.FunctionCode.from_inline(
+                "function handler(event) { var r = event.request;"
+                " if (r.uri === '/staff' || r.uri === '/staff/') { r.uri = '/staff.html'; } return r; }"
+            ),
+        )
         self.distribution = cloudfront.Distribution(
             self,
             "Distribution",
@@ -77,6 +87,11 @@ class Web(Construct):
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 response_headers_policy=headers,
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                function_associations=[
+                    cloudfront.FunctionAssociation(
+                        function=pages, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
+                    )
+                ],
             ),
             default_root_object="index.html",
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,

@@ -312,3 +312,22 @@ def test_cfn_lint_finds_no_errors(template):
     found = lint(json.dumps(template.to_json()), config=ManualArgs(regions=[CONFIG.region]))
     assert [m for m in found if m.rule.id.startswith("E")] == []
     assert found, "cfn-lint ran: CDK's own redundant DependsOn are reported as warnings"
+
+
+def test_the_staff_page_address_is_served(template):
+    function = next(iter(resources(template, "AWS::CloudFront::Function").values()))["Properties"]
+    assert "'/staff.html'" in function["FunctionCode"]
+    template.has_resource_properties(
+        "AWS::CloudFront::Distribution",
+        Match.object_like(
+            {
+                "DistributionConfig": Match.object_like(
+                    {
+                        "DefaultCacheBehavior": Match.object_like(
+                            {"FunctionAssociations": [Match.object_like({"EventType": "viewer-request"})]}
+                        )
+                    }
+                )
+            }
+        ),
+    )
