@@ -20,7 +20,7 @@ ACKNOWLEDGED: tuple[tuple[list[str], list[str], str], ...] = (
     (
         [API_FUNCTIONS],
         ["AwsSolutions::AwsSolutions-L1", "Serverless::Serverless-LambdaLatestVersion"],
-        "The product fixes Python 3.13 on arm64 for its functions; the runtime is raised deliberately.",
+        "The product fixes Python 3.13 on arm64 for its functions; a newer runtime is a deliberate change.",
     ),
     (
         [API_FUNCTIONS],

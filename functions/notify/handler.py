@@ -88,6 +88,14 @@ def deliver(notice: Notice, config: PracticeConfig | None = None) -> str:
         store.release_send(notice.change_key)
         logger.warning("email will be retried", extra={"change": notice.change_key, "code": code})
         raise
+    except Exception as exc:
+        # A timeout or a lost connection: SES may or may not have it; retrying risks a second
+        # email, giving up risks none. Prefer delivery: give the claim back and retry.
+        store.release_send(notice.change_key)
+        logger.warning(
+            "email will be retried", extra={"change": notice.change_key, "code": type(exc).__name__}
+        )
+        raise
     store.finish_send(notice.change_key, notice.request, "sent", None, now)
     logger.info("email sent", extra={"change": notice.change_key, "notice": notice.kind})
     return "sent"

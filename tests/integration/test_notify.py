@@ -297,3 +297,23 @@ def test_change_confirmation_goes_to_the_accounts_current_address(stream):
     assert [m["subject"].split(" - ")[0] for m in to("ada.new@example.com")] == [
         "Your appointment has been cancelled"
     ]
+
+
+def test_lost_connection_to_ses_is_retried_and_sends_once(stream):
+    from botocore.exceptions import EndpointConnectionError
+
+    day = next_weekday()
+    made = call("POST", "/requests", new_request(at(day, 9)))
+    call("POST", f"/staff/requests/{made.body['request']['id']}/approve", who=STAFF)
+    left = [1]
+
+    def drop(params: dict[str, Any], **_: Any) -> None:
+        if "ada@example.com" in params.get("Destination", {}).get("ToAddresses", []) and left[0]:
+            left[0] -= 1
+            raise EndpointConnectionError(endpoint_url="https://email.us-east-1.amazonaws.com")
+
+    aws.sesv2().meta.events.register("before-parameter-build.sesv2.SendEmail", drop)
+
+    assert len(pump(stream)["batchItemFailures"]) == 1
+    assert pump(stream) == {"batchItemFailures": []}
+    assert len(to("ada@example.com")) == 1
