@@ -314,3 +314,13 @@ class ClientEnvelope(Out):
 
 class ClientsOut(Out):
     clients: list[ClientRecordOut]
+
+
+class OpenApiDocument(BaseModel):
+    """An OpenAPI 3.1 document."""
+
+    model_config = ConfigDict(extra="allow")
+
+    openapi: str
+    info: dict[str, object]
+    paths: dict[str, object]

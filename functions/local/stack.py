@@ -3,6 +3,7 @@ data, the local API gateway, the stream pump feeding the notify function, the ou
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ import boto3
 
 from functions import aws
 from functions.api.gateway import LocalContext
+from functions.api.routes import FUNCTIONS
 
 from . import state
 from .authorizer import Authorizer
@@ -97,6 +99,10 @@ class LocalStack:
             "cognitoEndpoint": endpoint,
         }
         authorizer = Authorizer(endpoint, region, provisioned.user_pool_id, provisioned.client_id)
+        # Every function's module is imported once here, as each Lambda would at its cold start:
+        # importing them from concurrent request threads races inside Python's import machinery.
+        for module in (*FUNCTIONS.values(), "functions.notify.handler"):
+            importlib.import_module(module)
         self._httpd.RequestHandlerClass.gateway = Gateway(authorizer, config, outbox.emails)
         self._spawn(self._httpd.serve_forever, "gateway")
         self._spawn(self._pump, "stream-pump")

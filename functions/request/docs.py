@@ -7,7 +7,8 @@ from functools import cache
 
 from aws_lambda_powertools.event_handler import Response
 
-from functions.api.http import lambda_handler
+from functions.api.http import lambda_handler, returns
+from functions.api.models import OpenApiDocument
 from functions.api.openapi import document
 
 
@@ -16,6 +17,7 @@ def _document() -> str:
     return json.dumps(document(), sort_keys=True)
 
 
+@returns(OpenApiDocument)
 def get_openapi() -> Response[str]:
     return Response(200, "application/json", _document(), {"Cache-Control": "public, max-age=300"})
 
