@@ -59,7 +59,9 @@ def call(
     event = proxy_event(method, path, body=body, query=query, headers=headers, claims=who)
     result = module.handler(event, LocalContext(matched[0].function))
     text = result.get("body")
-    return Answer(result["statusCode"], json.loads(text) if text else None, result.get("headers") or {})
+    headers = {k: ", ".join(v) for k, v in (result.get("multiValueHeaders") or {}).items()}
+    headers.update(result.get("headers") or {})
+    return Answer(result["statusCode"], json.loads(text) if text else None, headers)
 
 
 def next_weekday(weekday: int = 1, weeks_ahead: int = 1) -> date:
