@@ -25,7 +25,46 @@ def serialize_moto_writes() -> None:
                 return __original(self, *args, **kwargs)
 
         setattr(DynamoDBBackend, name, locked)
+    DynamoDBBackend.transact_write_items = _keeping_stream(DynamoDBBackend.transact_write_items)  # type: ignore[method-assign]
+
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    read = DynamoDBStreamsBackend.get_records
+
+    def get_records(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # A transaction's records are not read until it has committed or rolled back.
+        with _serialized:
+            return read(self, *args, **kwargs)
+
+    DynamoDBStreamsBackend.get_records = get_records  # type: ignore[method-assign]
     setattr(DynamoDBBackend, "_portal_serialized", True)  # noqa: B010
+
+
+def _keeping_stream(transact: Any) -> Any:
+    """moto rolls a refused transaction back by putting a deep copy of the table in its place,
+    stream shard included: readers would keep the old shard, with the refused writes' records in
+    it, and never see a record again. Keep the shard object, without those records, as DynamoDB
+    (which never streams a refused transaction) would."""
+
+    def transact_write_items(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _serialized:
+            shards = {
+                name: (table.stream_shard, len(table.stream_shard.items))
+                for name, table in self.tables.items()
+                if getattr(table, "stream_shard", None) is not None
+            }
+            try:
+                return transact(self, *args, **kwargs)
+            except Exception:
+                for name, (shard, length) in shards.items():
+                    table = self.tables.get(name)
+                    if table is not None and table.stream_shard is not shard:
+                        del shard.items[length:]
+                        shard.table = table
+                        table.stream_shard = shard
+                raise
+
+    return transact_write_items
 
 
 def use_defaults() -> None:

@@ -317,3 +317,23 @@ def test_lost_connection_to_ses_is_retried_and_sends_once(stream):
     assert len(pump(stream)["batchItemFailures"]) == 1
     assert pump(stream) == {"batchItemFailures": []}
     assert len(to("ada@example.com")) == 1
+
+
+def test_a_refused_transaction_streams_nothing_and_the_stream_goes_on(stream):
+    day = next_weekday()
+    first = call("POST", "/requests", new_request(at(day, 9)))
+    second = call("POST", "/requests", new_request(at(day, 10), email="second.come@example.org"))
+    pump(stream)
+
+    # Staff try to move the second onto the first's time: refused, nothing changes.
+    clash = call(
+        "POST", f"/staff/requests/{second.body['request']['id']}/approve", {"start": at(day, 9)}, who=STAFF
+    )
+    assert clash.status == 409
+    pump(stream)
+    assert to("second.come@example.org") == []
+
+    # The stream still delivers what comes after.
+    call("POST", f"/staff/requests/{first.body['request']['id']}/approve", who=STAFF)
+    pump(stream)
+    assert len(to("ada@example.com")) == 1
