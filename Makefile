@@ -33,7 +33,7 @@ run: $(STAMP)
 	$(BIN)/python -m functions.local --port $(PORT) $(if $(EMPTY),--empty,)
 
 test: lint check-openapi
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 fuzz: $(STAMP)
 	POWERTOOLS_LOG_LEVEL=WARNING FUZZ_EXAMPLES=60 FUZZ_MIN_CASES=1000 $(BIN)/python -m pytest -p no:xdist -s tests/fuzz

@@ -1,0 +1,668 @@
+// The staff page: the queue of requests to approve or deny, the scheduling switches, and the
+// clinicians' weekly hours and time off. Everything a client typed is inserted as text (el()).
+
+import { addDays, api, el, formatDateTime, localDate, showError } from "./api.js";
+import { currentUser, setNewPassword, signIn, signOut } from "./auth.js";
+
+const $ = (id) => document.getElementById(id);
+const KINDS = { new: "New", reschedule: "Reschedule", cancel: "Cancellation" };
+const NOTIFICATION = { sent: "Sent", failed: "Failed", skipped: "Skipped" };
+const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+const SWITCHES = {
+  enabled: "set-enabled",
+  anonymousRequests: "set-anonymous",
+  reschedule: "set-reschedule",
+  cancel: "set-cancel",
+};
+
+const state = {
+  settings: null,
+  types: [],
+  clinicians: [],
+  requests: [],
+  status: "pending",
+  cursor: null,
+  newPassword: null,
+  deciding: null, // {request, action, opener}
+  clinician: null, // the clinician being edited
+  timeOff: [], // its time off as edited: [{id?, start, end}]
+};
+
+// ---- time in the practice's zone -------------------------------------------------------------
+
+function zone() {
+  return state.settings ? state.settings.practice.timeZone : "UTC";
+}
+
+const pad = (n) => String(n).padStart(2, "0");
+
+function wallParts(ms, timeZone) {
+  const format = new Intl.DateTimeFormat("en-US", {
+    timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit",
+  });
+  const parts = Object.fromEntries(format.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  if (parts.hour === "24") parts.hour = "00";
+  return parts;
+}
+
+// Minutes the zone is ahead of UTC at an instant (New York in winter: -300).
+function offsetMinutes(ms, timeZone) {
+  const p = wallParts(ms, timeZone);
+  const wall = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+  return Math.round((wall - Math.floor(ms / 1000) * 1000) / 60000);
+}
+
+// An instant as a datetime-local value (YYYY-MM-DDTHH:MM) on the practice's clock.
+function toLocalInput(iso, timeZone = zone()) {
+  const p = wallParts(Date.parse(iso), timeZone);
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+}
+
+// A datetime-local value read on the practice's clock, as an ISO instant with the zone's offset
+// at that moment (so a summer time gets -04:00 and a winter time -05:00 in New York). Null for
+// an empty value or a wall time that does not exist (the hour skipped when clocks go forward).
+function toInstant(value, timeZone = zone()) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value || "");
+  if (!m) return null;
+  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+  let ms = wall - offsetMinutes(wall, timeZone) * 60000;
+  ms = wall - offsetMinutes(ms, timeZone) * 60000;
+  const local = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}`;
+  if (toLocalInput(new Date(ms).toISOString(), timeZone) !== local) return null;
+  const offset = offsetMinutes(ms, timeZone);
+  const sign = offset < 0 ? "-" : "+";
+  const abs = Math.abs(offset);
+  return `${local}:00${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+function when(iso) {
+  return formatDateTime(iso, zone());
+}
+
+// ---- small helpers ---------------------------------------------------------------------------
+
+function user() {
+  return currentUser();
+}
+
+function token() {
+  const signedIn = user();
+  return signedIn ? signedIn.token : undefined;
+}
+
+function say(container, text) {
+  container.replaceChildren(el("p", { class: "note", role: "status" }, text));
+}
+
+function typeName(id) {
+  const type = state.types.find((t) => t.id === id);
+  return type ? type.name : id;
+}
+
+function clinicianName(id) {
+  const clinician = state.clinicians.find((c) => c.id === id);
+  return clinician ? clinician.name : id;
+}
+
+// Runs a click's work with its button disabled; errors go to the given container. A session that
+// ended (401) sends staff back to sign in.
+async function busy(button, container, work) {
+  if (button) button.disabled = true;
+  container.replaceChildren();
+  try {
+    await work();
+  } catch (error) {
+    if (error.status === 401) {
+      signOut();
+      showSignIn();
+      say($("messages"), "Your session ended. Please sign in again.");
+    } else {
+      showError(container, error);
+    }
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+// ---- signing in ------------------------------------------------------------------------------
+
+function showOnly(view) {
+  for (const id of ["view-sign-in", "view-not-staff", "view-staff"]) $(id).hidden = id !== view;
+  const signedIn = view !== "view-sign-in";
+  $("nav-sign-out").hidden = !signedIn;
+  for (const id of ["nav-queue", "nav-settings", "nav-clinicians"]) $(id).hidden = view !== "view-staff";
+}
+
+function showSignIn() {
+  showOnly("view-sign-in");
+  $("sign-in-form").hidden = false;
+  $("new-password-form").hidden = true;
+  $("sign-in-password").value = "";
+  $("sign-in-email").focus();
+}
+
+async function submitSignIn(event) {
+  event.preventDefault();
+  const button = event.submitter || event.currentTarget.querySelector("button");
+  await busy(button, $("messages"), async () => {
+    const email = $("sign-in-email").value.trim();
+    const password = $("sign-in-password").value;
+    if (!email || !password) throw new Error("Enter your email and password.");
+    const result = await signIn(email, password);
+    if (result.newPasswordRequired) {
+      state.newPassword = result;
+      $("sign-in-form").hidden = true;
+      $("new-password-form").hidden = false;
+      $("new-password").focus();
+      return;
+    }
+    $("sign-in-password").value = "";
+    await enter();
+  });
+}
+
+async function submitNewPassword(event) {
+  event.preventDefault();
+  const button = event.submitter || event.currentTarget.querySelector("button");
+  await busy(button, $("messages"), async () => {
+    const { email, session } = state.newPassword;
+    await setNewPassword(email, $("new-password").value, session);
+    $("new-password").value = "";
+    state.newPassword = null;
+    await enter();
+  });
+}
+
+function leave() {
+  signOut();
+  closeDialog();
+  state.settings = null;
+  $("queue-rows").replaceChildren();
+  $("messages").replaceChildren();
+  showSignIn();
+}
+
+// After signing in: the settings answer 403 to anybody who is not staff.
+async function enter() {
+  $("messages").replaceChildren();
+  try {
+    state.settings = await api("/staff/settings", { token: token() });
+  } catch (error) {
+    if (error.status === 403) {
+      showOnly("view-not-staff");
+      $("not-staff-title").tabIndex = -1;
+      $("not-staff-title").focus();
+      return;
+    }
+    if (error.status === 401) {
+      signOut();
+      showSignIn();
+      say($("messages"), "Your session ended. Please sign in again.");
+      return;
+    }
+    showOnly("view-sign-in");
+    showError($("messages"), error);
+    return;
+  }
+  showOnly("view-staff");
+  const name = state.settings.practice.name;
+  $("practice-name").textContent = `${name}: Staff`;
+  document.title = `${name}: Staff`;
+  renderSettings();
+  await busy(null, $("messages"), async () => {
+    const [types, clinicians] = await Promise.all([
+      api("/staff/appointment-types", { token: token() }),
+      api("/staff/clinicians", { token: token() }),
+    ]);
+    state.types = types.appointmentTypes;
+    state.clinicians = clinicians.clinicians;
+    renderClinicianChoice();
+  });
+  await loadQueue();
+  $("queue-title").tabIndex = -1;
+  $("queue-title").focus();
+}
+
+// ---- the queue -------------------------------------------------------------------------------
+
+async function loadQueue(more = false) {
+  const table = $("queue-table");
+  table.dataset.state = "loading";
+  await busy($("queue-refresh"), $("queue-messages"), async () => {
+    state.status = $("queue-status").value;
+    let path = `/staff/requests?status=${encodeURIComponent(state.status)}`;
+    if (more && state.cursor) path += `&cursor=${encodeURIComponent(state.cursor)}`;
+    const found = await api(path, { token: token() });
+    state.requests = more ? [...state.requests, ...found.requests] : found.requests;
+    state.cursor = found.cursor || null;
+    renderQueue();
+  });
+  table.dataset.state = "loaded";
+}
+
+function renderQueue() {
+  const rows = $("queue-rows");
+  rows.replaceChildren(...state.requests.map(row));
+  $("queue-more").hidden = !state.cursor;
+  summarize();
+}
+
+function summarize() {
+  const count = state.requests.length;
+  const words = { pending: "awaiting review", approved: "approved", denied: "denied" }[state.status];
+  $("queue-summary").textContent = count
+    ? `${count} ${count === 1 ? "request" : "requests"} ${words}${state.cursor ? " (more below)" : ""}.`
+    : `No requests ${words}.`;
+}
+
+function row(request) {
+  const client = request.client;
+  const clientId = `client-${request.id}`;
+  const timeLabel = request.kind === "cancel" ? "Appointment time" : "Requested time";
+  const notification = request.notification;
+  const pending = request.status === "pending";
+  return el(
+    "tr",
+    { dataset: { requestId: request.id, kind: request.kind, status: request.status } },
+    el(
+      "td",
+      { dataset: { label: "Request" } },
+      el("strong", { class: "kind" }, KINDS[request.kind] || request.kind),
+      pending ? null : el("span", { class: `badge decided-${request.status}` }, request.status === "approved" ? "Approved" : "Denied"),
+      el("div", {}, request.clinicianName),
+      el("div", { class: "note" }, typeName(request.appointmentTypeId)),
+      el("div", { class: "note" }, `Received ${when(request.createdAt)}`),
+    ),
+    el(
+      "td",
+      { dataset: { label: "Time" } },
+      el("div", { class: "requested-time" }, el("span", { class: "small-label" }, `${timeLabel}: `), when(request.start)),
+      request.originalStart
+        ? el("div", { class: "original-time" }, el("span", { class: "small-label" }, "Original time: "), when(request.originalStart))
+        : null,
+      request.changes && request.changes.length
+        ? el("div", { class: "note" }, `Changed by the practice: ${request.changes.join(", ")}`)
+        : null,
+    ),
+    el(
+      "td",
+      { dataset: { label: "Client" }, id: clientId },
+      el("strong", { class: "client-name" }, `${client.firstName} ${client.lastName}`),
+      request.newClient ? el("span", { class: "badge new-client" }, "New client") : null,
+      el("div", {}, `Date of birth: ${client.dateOfBirth}`),
+      el("div", {}, el("a", { href: `mailto:${client.email}` }, client.email)),
+      el("div", {}, client.mobilePhone),
+    ),
+    el(
+      "td",
+      { dataset: { label: "Comments" }, class: "comments" },
+      request.comments ? request.comments : el("span", { class: "note" }, "—"),
+    ),
+    el(
+      "td",
+      { dataset: { label: "Notification" }, class: "notification" },
+      notification ? NOTIFICATION[notification.status] || notification.status : "—",
+      notification && notification.detail ? el("div", { class: "note" }, notification.detail) : null,
+    ),
+    el(
+      "td",
+      { dataset: { label: "Decision" } },
+      pending
+        ? el(
+            "div",
+            { class: "row-actions" },
+            el("button", {
+              type: "button", class: "primary", "aria-describedby": clientId,
+              onclick: (e) => openDecision(request, "approve", e.currentTarget),
+            }, "Approve"),
+            el("button", {
+              type: "button", class: "danger", "aria-describedby": clientId,
+              onclick: (e) => openDecision(request, "deny", e.currentTarget),
+            }, "Deny"),
+          )
+        : el(
+            "div",
+            {},
+            request.decidedAt ? el("div", {}, `Decided ${when(request.decidedAt)}`) : null,
+            request.note ? el("div", { class: "note" }, `Note: ${request.note}`) : null,
+          ),
+    ),
+  );
+}
+
+// ---- approve and deny ------------------------------------------------------------------------
+
+function openDecision(request, action, opener) {
+  const approving = action === "approve";
+  state.deciding = { request, action, opener };
+  const name = `${request.client.firstName} ${request.client.lastName}`;
+  $("decide-title").textContent = `${approving ? "Approve" : "Deny"} ${KINDS[request.kind].toLowerCase()} request`;
+  $("decide-summary").textContent =
+    `${name}: ${typeName(request.appointmentTypeId)} with ${request.clinicianName}, ${when(request.start)}.`;
+  $("decide-messages").replaceChildren();
+  $("decide-note").value = "";
+  $("decide-confirm").textContent = approving ? "Confirm Approval" : "Confirm Deny";
+  $("decide-confirm").className = approving ? "primary" : "danger";
+  $("decide-note-label").textContent = approving
+    ? "Note to the client (optional, included in the confirmation email)"
+    : "Note (optional, kept with the request; the client gets no automatic email)";
+  const changeable = approving && request.kind !== "cancel";
+  $("approve-fields").hidden = !changeable;
+  if (changeable) {
+    $("approve-clinician").replaceChildren(
+      ...state.clinicians.map((c) => el("option", { value: c.id }, c.shownInPortal === false ? `${c.name} (not shown in portal)` : c.name)),
+    );
+    if (!state.clinicians.some((c) => c.id === request.clinicianId)) {
+      $("approve-clinician").prepend(el("option", { value: request.clinicianId }, request.clinicianName));
+    }
+    $("approve-clinician").value = request.clinicianId;
+    $("approve-type").replaceChildren(
+      ...state.types.filter((t) => t.active !== false || t.id === request.appointmentTypeId)
+        .map((t) => el("option", { value: t.id }, `${t.name} (${t.durationMinutes} min)`)),
+    );
+    $("approve-type").value = request.appointmentTypeId;
+    $("approve-start").value = toLocalInput(request.start);
+    $("approve-zone").textContent = `Times are in the practice's time zone, ${zone()}. Requested: ${when(request.start)}.`;
+    loadSlots();
+  }
+  const dialog = $("decide-dialog");
+  if (!dialog.open) dialog.showModal();
+  (changeable ? $("approve-clinician") : $("decide-note")).focus();
+}
+
+// The open times of the chosen clinician and type for a week from the requested day, to pick from.
+async function loadSlots() {
+  const deciding = state.deciding;
+  const select = $("approve-slot");
+  select.replaceChildren(el("option", { value: "" }, "Loading open times…"));
+  select.disabled = true;
+  try {
+    const typeId = $("approve-type").value;
+    const type = state.types.find((t) => t.id === typeId);
+    const today = localDate(new Date().toISOString(), zone());
+    const requested = localDate(deciding.request.start, zone());
+    const from = requested > today ? requested : today;
+    const query = new URLSearchParams({
+      clientType: type ? type.clientType : "new", from, to: addDays(from, 6), clinicianId: $("approve-clinician").value,
+    });
+    const found = await api(`/availability?${query}`);
+    if (state.deciding !== deciding) return;
+    const slots = found.slots.filter((s) => s.appointmentTypeId === typeId);
+    select.replaceChildren(
+      el("option", { value: "" }, slots.length ? "Keep the start below" : "No open times this week: type a start below"),
+      ...slots.map((s) => el("option", { value: toLocalInput(s.start) }, when(s.start))),
+    );
+  } catch {
+    select.replaceChildren(el("option", { value: "" }, "Open times could not be loaded: type a start below"));
+  } finally {
+    select.disabled = false;
+  }
+}
+
+function closeDialog() {
+  const dialog = $("decide-dialog");
+  if (dialog.open) dialog.close();
+}
+
+function afterClose() {
+  const deciding = state.deciding;
+  state.deciding = null;
+  if (deciding && deciding.opener && deciding.opener.isConnected) deciding.opener.focus();
+  else if (!$("view-staff").hidden) {
+    $("queue-title").tabIndex = -1;
+    $("queue-title").focus();
+  }
+}
+
+async function confirmDecision(event) {
+  event.preventDefault();
+  const deciding = state.deciding;
+  if (!deciding) return;
+  const { request, action } = deciding;
+  await busy($("decide-confirm"), $("decide-messages"), async () => {
+    const body = {};
+    const note = $("decide-note").value.trim();
+    if (note) body.note = note;
+    if (action === "approve" && request.kind !== "cancel") {
+      const clinicianId = $("approve-clinician").value;
+      const typeId = $("approve-type").value;
+      const startValue = $("approve-start").value;
+      if (clinicianId && clinicianId !== request.clinicianId) body.clinicianId = clinicianId;
+      if (typeId && typeId !== request.appointmentTypeId) body.appointmentTypeId = typeId;
+      if (startValue !== toLocalInput(request.start)) {
+        const start = toInstant(startValue);
+        if (!start) {
+          $("approve-start").setAttribute("aria-invalid", "true");
+          throw new Error("Enter a start date and time that exists in the practice's time zone.");
+        }
+        body.start = start;
+      }
+    }
+    $("approve-start").removeAttribute("aria-invalid");
+    const decided = await api(`/staff/requests/${encodeURIComponent(request.id)}/${action}`, {
+      method: "POST", token: token(), body,
+    });
+    state.requests = state.requests.filter((r) => r.id !== request.id);
+    const tr = [...$("queue-rows").children].find((r) => r.dataset.requestId === request.id);
+    if (tr) tr.remove();
+    summarize();
+    closeDialog();
+    const name = `${request.client.firstName} ${request.client.lastName}`;
+    say($("queue-messages"), action === "approve"
+      ? `Approved: ${name}, ${when(decided.request.start)} with ${decided.request.clinicianName}.`
+      : `Denied: ${name}. The client gets no automatic email; contact them directly.`);
+  });
+}
+
+// ---- settings --------------------------------------------------------------------------------
+
+function renderSettings() {
+  const scheduling = state.settings.scheduling;
+  for (const [field, id] of Object.entries(SWITCHES)) $(id).checked = Boolean(scheduling[field]);
+  $("set-notice").value = String(scheduling.minimumNoticeHours);
+  $("set-horizon").value = String(scheduling.horizonDays);
+  const interval = String(scheduling.slotIntervalMinutes);
+  if (![...$("set-interval").options].some((o) => o.value === interval)) {
+    $("set-interval").append(el("option", { value: interval }, `${interval} minutes`));
+  }
+  $("set-interval").value = interval;
+}
+
+function wholeNumber(id, label, min, max) {
+  const input = $(id);
+  const value = Number(input.value);
+  const ok = input.value.trim() !== "" && Number.isInteger(value) && value >= min && value <= max;
+  input.removeAttribute("aria-invalid");
+  if (!ok) {
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+    throw new Error(`${label} must be a whole number from ${min} to ${max}.`);
+  }
+  return value;
+}
+
+async function saveSettings(event) {
+  event.preventDefault();
+  $("settings-saved").textContent = "";
+  await busy($("settings-save"), $("settings-messages"), async () => {
+    const scheduling = {};
+    for (const [field, id] of Object.entries(SWITCHES)) scheduling[field] = $(id).checked;
+    scheduling.minimumNoticeHours = wholeNumber("set-notice", "Minimum notice", 0, 720);
+    scheduling.horizonDays = wholeNumber("set-horizon", "How far ahead clients may book", 1, 730);
+    scheduling.slotIntervalMinutes = Number($("set-interval").value);
+    state.settings = await api("/staff/settings", { method: "PATCH", token: token(), body: { scheduling } });
+    renderSettings();
+    $("settings-saved").textContent = "Saved";
+  });
+}
+
+// ---- clinicians ------------------------------------------------------------------------------
+
+function renderClinicianChoice(selected) {
+  const choice = $("clinician-choice");
+  const keep = selected || choice.value || (state.clinicians[0] && state.clinicians[0].id);
+  choice.replaceChildren(
+    ...state.clinicians.map((c) => el("option", { value: c.id }, c.shownInPortal === false ? `${c.name} (not shown in portal)` : c.name)),
+  );
+  if (keep) choice.value = keep;
+  $("clinician-form").hidden = !state.clinicians.length;
+  editClinician();
+}
+
+function editClinician() {
+  const clinician = state.clinicians.find((c) => c.id === $("clinician-choice").value);
+  state.clinician = clinician || null;
+  $("clinician-messages").replaceChildren();
+  $("clinician-saved").textContent = "";
+  if (!clinician) return;
+  $("clinician-name").value = clinician.name;
+  $("clinician-shown").checked = clinician.shownInPortal !== false;
+  const offered = new Set(clinician.appointmentTypeIds || []);
+  const legend = $("clinician-types").querySelector("legend");
+  $("clinician-types").replaceChildren(
+    legend,
+    ...state.types.map((t) => el(
+      "label",
+      {},
+      el("input", { type: "checkbox", value: t.id, checked: offered.has(t.id), dataset: { typeId: t.id } }),
+      ` ${t.name}`,
+    )),
+  );
+  const hours = clinician.hours || {};
+  $("clinician-hours").replaceChildren(
+    ...WEEKDAYS.flatMap((day) => {
+      const id = `hours-${day}`;
+      const text = (hours[day] || []).map((i) => `${i.start}-${i.end}`).join(", ");
+      return [
+        el("label", { for: id }, day[0].toUpperCase() + day.slice(1)),
+        el("input", { id, value: text, autocomplete: "off", placeholder: "day off", dataset: { weekday: day } }),
+      ];
+    }),
+  );
+  state.timeOff = (clinician.timeOff || []).map((t) => ({ id: t.id, start: t.start, end: t.end }));
+  renderTimeOff();
+}
+
+function renderTimeOff() {
+  const list = $("time-off-list");
+  const entries = [...state.timeOff].sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+  list.replaceChildren(
+    ...entries.map((entry) => {
+      const words = `${when(entry.start)} to ${when(entry.end)}`;
+      return el(
+        "li",
+        { dataset: { timeOffId: entry.id || "" } },
+        el("span", {}, words, entry.id ? "" : " (not saved yet)"),
+        el("button", {
+          type: "button", class: "secondary", "aria-label": `Remove time off ${words}`,
+          onclick: () => {
+            state.timeOff = state.timeOff.filter((t) => t !== entry);
+            renderTimeOff();
+            $("time-off-start").focus();
+          },
+        }, "Remove"),
+      );
+    }),
+  );
+  $("time-off-none").hidden = entries.length > 0;
+}
+
+function addTimeOff() {
+  $("clinician-messages").replaceChildren();
+  const start = toInstant($("time-off-start").value);
+  const end = toInstant($("time-off-end").value);
+  try {
+    if (!start || !end) throw new Error("Enter when the time off starts and ends.");
+    if (Date.parse(end) <= Date.parse(start)) throw new Error("Time off must end after it starts.");
+  } catch (error) {
+    showError($("clinician-messages"), error);
+    return;
+  }
+  state.timeOff.push({ start, end });
+  $("time-off-start").value = "";
+  $("time-off-end").value = "";
+  renderTimeOff();
+  say($("clinician-messages"), "Time off added. Save Clinician to keep it.");
+}
+
+const SPAN = /^(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})$/;
+
+function readHours() {
+  const hours = {};
+  for (const input of $("clinician-hours").querySelectorAll("input[data-weekday]")) {
+    const day = input.dataset.weekday;
+    input.removeAttribute("aria-invalid");
+    const spans = input.value.split(",").map((s) => s.trim()).filter(Boolean);
+    const intervals = [];
+    for (const span of spans) {
+      const m = SPAN.exec(span);
+      if (!m) {
+        input.setAttribute("aria-invalid", "true");
+        input.focus();
+        throw new Error(`${day[0].toUpperCase() + day.slice(1)}: write hours like 09:00-12:00, 13:00-17:00.`);
+      }
+      intervals.push({ start: `${pad(m[1])}:${m[2]}`, end: `${pad(m[3])}:${m[4]}` });
+    }
+    if (intervals.length) hours[day] = intervals;
+  }
+  return hours;
+}
+
+async function saveClinician(event) {
+  event.preventDefault();
+  const clinician = state.clinician;
+  if (!clinician) return;
+  $("clinician-saved").textContent = "";
+  await busy($("clinician-save"), $("clinician-messages"), async () => {
+    const body = {
+      name: $("clinician-name").value.trim(),
+      shownInPortal: $("clinician-shown").checked,
+      appointmentTypeIds: [...$("clinician-types").querySelectorAll("input[data-type-id]:checked")].map((i) => i.value),
+      hours: readHours(),
+      timeOff: state.timeOff.map((t) => ({ ...(t.id ? { id: t.id } : {}), start: t.start, end: t.end })),
+    };
+    if (!body.name) {
+      $("clinician-name").focus();
+      throw new Error("Enter the clinician's name.");
+    }
+    const saved = await api(`/staff/clinicians/${encodeURIComponent(clinician.id)}`, {
+      method: "PUT", token: token(), body,
+    });
+    state.clinicians = state.clinicians.map((c) => (c.id === clinician.id ? saved.clinician : c));
+    renderClinicianChoice(clinician.id);
+    $("clinician-saved").textContent = "Saved";
+  });
+}
+
+// ---- wiring ----------------------------------------------------------------------------------
+
+function start() {
+  $("sign-in-form").addEventListener("submit", submitSignIn);
+  $("new-password-form").addEventListener("submit", submitNewPassword);
+  $("nav-sign-out").addEventListener("click", leave);
+  $("not-staff-sign-out").addEventListener("click", leave);
+  $("queue-status").addEventListener("change", () => loadQueue());
+  $("queue-refresh").addEventListener("click", () => loadQueue());
+  $("queue-more").addEventListener("click", () => loadQueue(true));
+  $("decide-form").addEventListener("submit", confirmDecision);
+  $("decide-cancel").addEventListener("click", closeDialog);
+  $("decide-dialog").addEventListener("close", afterClose);
+  $("approve-clinician").addEventListener("change", loadSlots);
+  $("approve-type").addEventListener("change", loadSlots);
+  $("approve-slot").addEventListener("change", (e) => {
+    if (e.currentTarget.value) $("approve-start").value = e.currentTarget.value;
+  });
+  $("settings-form").addEventListener("submit", saveSettings);
+  $("clinician-choice").addEventListener("change", editClinician);
+  $("clinician-form").addEventListener("submit", saveClinician);
+  $("time-off-add").addEventListener("click", addTimeOff);
+  const ready = () => { document.body.dataset.ready = "true"; };
+  if (user()) enter().finally(ready);
+  else {
+    showSignIn();
+    ready();
+  }
+}
+
+start();
