@@ -257,3 +257,46 @@ def test_every_control_is_labelled_and_reachable_by_keyboard(page, stack):
     assert unlabelled == []
     no_inline = page.evaluate("[...document.scripts].every(s => s.src)")
     assert no_inline
+
+
+def test_an_invited_client_sets_a_password_and_signs_in(page, stack):
+    import re
+
+    staff = _token(stack, *STAFF)
+    client = _post_json(
+        stack,
+        "/staff/clients",
+        staff,
+        {
+            "firstName": "Noor",
+            "lastName": "Haddad",
+            "dateOfBirth": "1979-02-11",
+            "email": "noor@example.org",
+            "mobilePhone": "+1 617 555 0142",
+        },
+    )["client"]
+    _post(stack, f"/staff/clients/{client['id']}/invite", staff)
+    [invitation] = outbox(stack, "noor@example.org", 1)
+    found = re.search(r"temporary password (\S+);", invitation["text"])
+    assert found is not None
+    temporary = found.group(1)
+
+    visit(page, stack.url)
+    sign_in(page, "noor@example.org", temporary)
+    page.get_by_label("New Password").fill("Noor-Portal-2026!")
+    page.get_by_role("button", name="Set Password").click()
+
+    page.get_by_role("heading", name="Appointments").wait_for()
+    page.get_by_text("You have no upcoming appointments or requests.").wait_for()
+    assert page.get_by_role("button", name="Sign Out").is_visible()
+
+
+def _post_json(stack: Any, path: str, token: str, body: dict[str, Any]) -> Any:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(stack.url + path, data=json.dumps(body).encode(), method="POST")
+    request.add_header("Authorization", f"Bearer {token}")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.load(answer)
