@@ -90,6 +90,11 @@ class Embedded:
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 
     def start(self) -> str:
+        from moto.moto_api._internal.models import moto_api_backend
+
+        # moto keeps its state in this process: a new embedded AWS starts from nothing (or from the
+        # saved state), never from what an earlier one in the same process left.
+        moto_api_backend.reset()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call is noise
         self.server.start()
         host, port = self.server.get_host_and_port()

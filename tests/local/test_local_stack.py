@@ -315,3 +315,20 @@ def test_stop_releases_the_port():
     stack.stop()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))
+
+
+def test_a_new_embedded_stack_starts_from_its_own_state():
+    first = LocalStack(port=0, state_file=None).start()
+    client = sign_in(Http(first.url), *CLIENT)
+    appointment = Http(first.url)("GET", "/me/appointments", token=client)[1]["next"]
+    Http(first.url)("POST", f"/me/appointments/{appointment['id']}/cancel", {}, token=client)
+    first.stop()
+
+    second = LocalStack(port=0, state_file=None).start()
+    try:
+        http = Http(second.url)
+        mine = http("GET", "/me/appointments", token=sign_in(http, *CLIENT))[1]
+        assert mine["next"]["status"] == "confirmed"
+        assert any("table" in line and "created" in line for line in second.lines)
+    finally:
+        second.stop()
