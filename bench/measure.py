@@ -1,0 +1,103 @@
+"""Timing prepared invocations with the instrument on, and summarising them."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .instrument import Instrument
+from .practice import Prepared
+
+
+@dataclass
+class Sample:
+    seconds: float  # the handler's wall time, less the instrument's own hooks
+    dynamodb_seconds: float
+    moto_seconds: float
+    calls: tuple[str, ...]
+    read_units: float
+    write_units: float
+    moto_units: float | None
+    items_returned: int
+
+    @property
+    def ratio(self) -> float:
+        return self.seconds / self.dynamodb_seconds if self.dynamodb_seconds else float("inf")
+
+
+@dataclass
+class Result:
+    name: str
+    samples: list[Sample] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def quantile(self, values: list[float], q: int) -> float:
+        if len(values) == 1:
+            return values[0]
+        return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+    def summary(self) -> dict[str, Any]:
+        seconds = [s.seconds for s in self.samples]
+        inside = [s.dynamodb_seconds for s in self.samples]
+        own = [s.seconds - s.dynamodb_seconds for s in self.samples]
+        client = [s.dynamodb_seconds - s.moto_seconds for s in self.samples]
+        moto = [s.moto_seconds for s in self.samples]
+        patterns = Counter(" + ".join(s.calls) for s in self.samples)
+        counts = [len(s.calls) for s in self.samples]
+        reported = [s.moto_units for s in self.samples if s.moto_units is not None]
+        return {
+            "invocations": len(self.samples),
+            "failures": self.failures[:5],
+            "failed": len(self.failures),
+            "dynamodb_calls": statistics.median(counts),
+            "dynamodb_calls_min": min(counts),
+            "dynamodb_calls_max": max(counts),
+            "calls_made": patterns.most_common(1)[0][0],
+            "call_patterns": dict(patterns),
+            "read_units": statistics.median(s.read_units for s in self.samples),
+            "write_units": statistics.median(s.write_units for s in self.samples),
+            "moto_reported_units": statistics.median(reported) if reported else None,
+            "items_returned": statistics.median(s.items_returned for s in self.samples),
+            "p50_ms": self.quantile(seconds, 50) * 1000,
+            "p95_ms": self.quantile(seconds, 95) * 1000,
+            "mean_ms": statistics.fmean(seconds) * 1000,
+            "dynamodb_p50_ms": self.quantile(inside, 50) * 1000,
+            "own_p50_ms": self.quantile(own, 50) * 1000,
+            "dynamodb_client_p50_ms": self.quantile(client, 50) * 1000,
+            "dynamodb_moto_p50_ms": self.quantile(moto, 50) * 1000,
+            "ratio_p50": statistics.median(s.ratio for s in self.samples),
+            "ratio_of_sums": sum(seconds) / sum(inside) if sum(inside) else None,
+        }
+
+
+def run(name: str, instrument: Instrument, prepared: list[Prepared], warmup: int) -> Result:
+    """Invoke each prepared call in turn; the first `warmup` are not kept."""
+    result = Result(name)
+    gc.collect()
+    for i, call in enumerate(prepared):
+        instrument.begin()
+        started = time.perf_counter()
+        answer = call.handler(call.event, call.context)
+        elapsed = time.perf_counter() - started
+        invocation = instrument.end()
+        if answer.get("statusCode") != call.status:
+            result.failures.append(f"{answer.get('statusCode')}: {str(answer.get('body'))[:200]}")
+        if i < warmup:
+            continue
+        result.samples.append(
+            Sample(
+                seconds=elapsed - invocation.overhead,
+                dynamodb_seconds=invocation.dynamodb_seconds,
+                moto_seconds=invocation.moto_seconds,
+                calls=tuple(invocation.names),
+                read_units=invocation.read_units,
+                write_units=invocation.write_units,
+                moto_units=invocation.moto_units,
+                items_returned=invocation.items_returned,
+            )
+        )
+    return result

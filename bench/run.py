@@ -1,0 +1,540 @@
+"""The benchmark suite: `python -m bench.run` from the project root (`--quick` for a short trial).
+
+On moto in process (never real AWS), it measures
+1. every API operation: DynamoDB calls per invocation, capacity units, p50/p95 latency over 200
+   warm invocations, and the handler's time as a ratio to the time inside its DynamoDB calls;
+2. availability with 1,000 and with 100,000 stored appointments;
+3. each handler module's cold import time against a floor;
+4. notify throughput for a batch of 100 stream records;
+prints a table, writes bench/results.json and ends with a line starting "bench:".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import imports, motopatch, notify, operations, scale
+from .instrument import Instrument
+from .measure import run
+from .practice import ENV, use_environment
+
+HERE = Path(__file__).resolve().parent
+INVOCATIONS = 200
+WARMUP = 5
+
+GOAL_RATIO = 1.5
+GOAL_SCALE = 1.2
+GOAL_IMPORT = 1.25
+
+# DynamoDB calls per operation documented in docs/data-model.md (with an Idempotency-Key).
+BUDGETS = {
+    "GET /portal": 1,
+    "GET /clinicians": 1,
+    "GET /availability, one clinician, 31 days": 2,
+    "GET /availability, any clinician, 31 days": 2,
+    "GET /me/appointments": 2,
+    "GET /staff/requests": 2,
+    "PATCH /staff/settings": 2,
+    "POST /requests": 2,
+    "POST /me/requests": 3,
+    "POST /me/appointments/{id}/reschedule": 2,
+    "POST /me/appointments/{id}/cancel": 2,
+    "POST /staff/requests/{id}/approve": 2,
+    "POST /staff/requests/{id}/deny": 2,
+}
+
+# ---- what the figures cost on AWS (us-east-1, on-demand, 2025-2026 list prices) ---------------------
+
+PRICE_READ_UNIT = 0.25 / 1e6
+PRICE_WRITE_UNIT = 1.25 / 1e6
+PRICE_GB_SECOND = 0.0000133334  # Lambda arm64
+PRICE_LAMBDA_REQUEST = 0.20 / 1e6
+PRICE_API_REQUEST = 3.50 / 1e6  # API Gateway REST, first 333 million a month
+MEMORY_MB = {"availability": 1024}  # infra/api.py MEMORY_MB; every other function has 512 MB
+FULL_VCPU_MB = 1769  # Lambda gives one full vCPU at 1,769 MB, proportionally less below
+# Assumed network and service time of one in-region DynamoDB call (ms), besides the SDK's own
+# work on the client, which is measured (the part of a call's time not spent inside moto).
+AWS_CALL_MS = {
+    "GetItem": 3,
+    "BatchGetItem": 4,
+    "Query": 4,
+    "PutItem": 5,
+    "UpdateItem": 5,
+    "TransactWriteItems": 10,
+}
+FUNCTION_OF = {
+    "GET /portal": "availability",
+    "GET /clinicians": "availability",
+    "GET /availability, one clinician, 31 days": "availability",
+    "GET /availability, any clinician, 31 days": "availability",
+    "GET /me/appointments": "appointments",
+    "GET /staff/requests": "review",
+    "PATCH /staff/settings": "practice",
+    "POST /requests": "submit",
+    "POST /me/requests": "submit",
+    "POST /me/appointments/{id}/reschedule": "reschedule",
+    "POST /me/appointments/{id}/cancel": "cancel",
+    "POST /staff/requests/{id}/approve": "review",
+    "POST /staff/requests/{id}/deny": "review",
+}
+# A practice's month, per appointment request made through the portal: what clients and staff
+# call around it (browsing, the request, checking it, the review, the odd change).
+MIX_PER_REQUEST = {
+    "GET /portal": 1.0,
+    "GET /clinicians": 1.0,
+    "GET /availability, one clinician, 31 days": 2.0,
+    "GET /availability, any clinician, 31 days": 2.0,
+    "POST /requests": 0.6,
+    "POST /me/requests": 0.4,
+    "GET /me/appointments": 1.5,
+    "POST /me/appointments/{id}/reschedule": 0.1,
+    "POST /me/appointments/{id}/cancel": 0.05,
+    "GET /staff/requests": 2.0,
+    "POST /staff/requests/{id}/approve": 1.0,
+    "POST /staff/requests/{id}/deny": 0.15,
+    "PATCH /staff/settings": 0.01,
+}
+REQUESTS_PER_MONTH = 400  # appointment requests of a 3-clinician practice
+
+
+def aws_cost(name: str, figures: dict[str, Any]) -> dict[str, float]:
+    """Modelled cost of one call on AWS: DynamoDB units, API Gateway, Lambda request and duration.
+    Duration = (the handler's own time + the SDK's client-side time) scaled to the function's CPU
+    share + the assumed network and service time of its DynamoDB calls."""
+    memory = MEMORY_MB.get(FUNCTION_OF[name], 512)
+    cpu = max(1.0, FULL_VCPU_MB / memory)
+    calls = figures["calls_made"].split(" + ")
+    service_ms = sum(AWS_CALL_MS.get(c, 5) for c in calls)
+    own_ms = figures["own_p50_ms"] * cpu
+    client_ms = figures["dynamodb_client_p50_ms"] * cpu
+    duration_ms = round(own_ms + client_ms + service_ms + 0.5)
+    lambda_compute = duration_ms / 1000 * memory / 1024 * PRICE_GB_SECOND
+    dynamodb = figures["read_units"] * PRICE_READ_UNIT + figures["write_units"] * PRICE_WRITE_UNIT
+    return {
+        "memory_mb": memory,
+        "cpu_scale": cpu,
+        "modelled_duration_ms": duration_ms,
+        "modelled_ratio": (own_ms + client_ms + service_ms) / (client_ms + service_ms),
+        "dynamodb_usd": dynamodb,
+        "lambda_usd": lambda_compute + PRICE_LAMBDA_REQUEST,
+        "api_gateway_usd": PRICE_API_REQUEST,
+        "total_usd": dynamodb + lambda_compute + PRICE_LAMBDA_REQUEST + PRICE_API_REQUEST,
+    }
+
+
+def practice_month(costs: dict[str, dict[str, float]]) -> dict[str, Any]:
+    calls = {name: weight * REQUESTS_PER_MONTH for name, weight in MIX_PER_REQUEST.items()}
+    total_calls = sum(calls.values())
+    total = sum(calls[name] * costs[name]["total_usd"] for name in calls)
+    parts = {
+        part: sum(calls[name] * costs[name][f"{part}_usd"] for name in calls)
+        for part in ("dynamodb", "lambda", "api_gateway")
+    }
+    return {
+        "appointment_requests": REQUESTS_PER_MONTH,
+        "api_calls": total_calls,
+        "usd_per_month": total,
+        "usd_per_1000_api_calls": total / total_calls * 1000,
+        "usd_per_month_by_part": parts,
+    }
+
+
+# ---- running --------------------------------------------------------------------------------------
+
+
+def quiet_logs() -> None:
+    """The handlers log JSON lines to stdout at INFO (as on Lambda); send them to /dev/null."""
+    sink = open(os.devnull, "w")  # noqa: SIM115 (kept open for the whole run)
+    for name in list(logging.Logger.manager.loggerDict):
+        if name.startswith("client-portal"):
+            for handler in logging.getLogger(name).handlers:
+                if isinstance(handler, logging.StreamHandler):
+                    handler.setStream(sink)
+
+
+def load_handlers() -> None:
+    import importlib
+
+    from functions.api.routes import FUNCTIONS
+
+    for module in (*FUNCTIONS.values(), "functions.notify.handler"):
+        importlib.import_module(module)
+
+
+def progress(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def api_operations(instrument: Instrument, invocations: int) -> dict[str, Any]:
+    from functions import aws
+
+    progress("API operations: building the practice")
+    world = operations.build()
+    instrument.attach(aws.dynamodb())
+    from .scale import _queries
+
+    first = datetime.combine(world.first, datetime.min.time(), tzinfo=operations.NY)
+    checks = _queries(first, first.replace(year=first.year + 1))
+    checks.append(
+        {
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": "REQUESTS#pending"}},
+            "Limit": 10,
+        }
+    )
+    problems = motopatch.self_check(aws.dynamodb(), operations.TABLE, checks)
+    found: dict[str, Any] = {}
+    for operation in operations.OPERATIONS:
+        prepared = operation.prepare(world, invocations + WARMUP)
+        result = run(operation.name, instrument, prepared, WARMUP)
+        if operation.after:
+            operation.after(world)
+        found[operation.name] = result.summary()
+        progress(f"  {operation.name}: p50 {found[operation.name]['p50_ms']:.1f} ms")
+    return {
+        "operations": found,
+        "fast_query_self_check": problems or "moto's own Query and the benchmark's agree",
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="20 invocations per operation, 2 import runs")
+    parser.add_argument("--no-write", action="store_true", help="do not write bench/results.json")
+    args = parser.parse_args()
+    invocations = 20 if args.quick else INVOCATIONS
+    started = time.perf_counter()
+    use_environment()
+
+    progress("cold imports (fresh interpreters)")
+    cold = imports.measure(ENV, runs=2 if args.quick else imports.RUNS)
+
+    from moto import mock_aws
+
+    from functions import aws
+    from functions.local.embedded import serialize_moto_writes
+
+    serialize_moto_writes()
+    motopatch.install()
+    load_handlers()
+    quiet_logs()
+    instrument = Instrument()
+    with mock_aws():
+        aws.reset()
+        api = api_operations(instrument, invocations)
+        progress("availability with 1,000 and 100,000 stored appointments")
+        large = 20 if args.quick else 60
+        scaled = scale.measure(instrument, {scale.SMALL: invocations, scale.LARGE: large}, WARMUP)
+        progress("notify: a batch of 100 stream records")
+        notified = notify.measure(instrument)
+        aws.reset()
+    elapsed = time.perf_counter() - started
+
+    costs = {name: aws_cost(name, figures) for name, figures in api["operations"].items()}
+    month = practice_month(costs)
+    goals = evaluate(api, scaled, cold)
+    results = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "moto": _version("moto"),
+            "boto3": _version("boto3"),
+            "aws_lambda_powertools": _version("aws_lambda_powertools"),
+            "pydantic": _version("pydantic"),
+        },
+        "quick": args.quick,
+        "runtime_seconds": elapsed,
+        "goals": goals,
+        "api": api,
+        "aws_cost": {"per_operation": costs, "practice_month": month},
+        "availability_scale": scaled,
+        "cold_imports": cold,
+        "notify": notified,
+        "fast_query_calls": dict(motopatch.stats),
+    }
+    print(report(results))
+    if not args.no_write:
+        (HERE / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(summary_line(goals, elapsed), flush=True)
+    progress("done")
+    return 0 if all(g["met"] for g in goals.values()) else 1
+
+
+def _version(module: str) -> str:
+    from importlib.metadata import version
+
+    try:
+        return version(module.replace("_", "-"))
+    except Exception:
+        return "?"
+
+
+def evaluate(api: dict[str, Any], scaled: dict[str, Any], cold: dict[str, Any]) -> dict[str, Any]:
+    ops = api["operations"]
+    over = {n: round(f["ratio_p50"], 2) for n, f in ops.items() if f["ratio_p50"] > GOAL_RATIO}
+    failed = {n: f["failed"] for n, f in ops.items() if f["failed"]}
+    scale_misses = {
+        n: {"p50_ratio": round(v["p50_ratio"], 2), "calls_identical": v["calls_identical"]}
+        for n, v in scaled["variants"].items()
+        if v["p50_ratio"] > GOAL_SCALE or not v["calls_identical"]
+    }
+    slow_imports = {m: round(v["ratio"], 2) for m, v in cold["modules"].items() if v["ratio"] > GOAL_IMPORT}
+    return {
+        "handler_to_dynamodb_ratio": {
+            "goal": f"p50 of (handler time / time inside DynamoDB calls) <= {GOAL_RATIO} for every operation",
+            "met": not over and not failed,
+            "misses": over,
+            "failed_invocations": failed,
+        },
+        "availability_scale": {
+            "goal": f"p50 100k / p50 1k <= {GOAL_SCALE} and the same DynamoDB calls, one and any clinician",
+            "met": not scale_misses,
+            "misses": scale_misses,
+        },
+        "cold_import": {
+            "goal": f"median cold import / floor <= {GOAL_IMPORT} for every handler module",
+            "met": not slow_imports,
+            "misses": slow_imports,
+        },
+    }
+
+
+def _row(cells: list[str], widths: list[int]) -> str:
+    return "  ".join(
+        c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+    )
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [_row(header, widths), _row(["-" * w for w in widths], widths)]
+    lines += [_row(r, widths) for r in rows]
+    return "\n".join(lines)
+
+
+def report(results: dict[str, Any]) -> str:
+    ops = results["api"]["operations"]
+    out = [
+        "",
+        "1. API operations (moto in process; p50/p95 over 200 warm invocations, fresh data for each change)",
+    ]
+    rows = []
+    for name, f in ops.items():
+        calls = (
+            str(int(f["dynamodb_calls"]))
+            if f["dynamodb_calls_min"] == f["dynamodb_calls_max"]
+            else (f"{f['dynamodb_calls_min']}-{f['dynamodb_calls_max']}")
+        )
+        rows.append(
+            [
+                name,
+                f"{calls}/{BUDGETS.get(name, '-')}",
+                f"{f['read_units']:g}",
+                f"{f['write_units']:g}",
+                f"{f['moto_reported_units']:g}" if f["moto_reported_units"] is not None else "-",
+                f"{f['p50_ms']:.2f}",
+                f"{f['p95_ms']:.2f}",
+                f"{f['dynamodb_p50_ms']:.2f}",
+                f"{f['own_p50_ms']:.2f}",
+                f"{f['ratio_p50']:.2f}",
+                "FAILED" if f["failed"] else ("ok" if f["ratio_p50"] <= GOAL_RATIO else "MISS"),
+                f"{results['aws_cost']['per_operation'][name]['modelled_ratio']:.2f}",
+            ]
+        )
+    out.append(
+        _table(
+            [
+                "operation",
+                "calls/budget",
+                "RRU",
+                "WRU",
+                "moto CU",
+                "p50 ms",
+                "p95 ms",
+                "in DDB p50",
+                "own p50",
+                "ratio",
+                f"<= {GOAL_RATIO}",
+                "AWS est.",
+            ],
+            rows,
+        )
+    )
+    for name, f in ops.items():
+        if f["failed"]:
+            out.append(f"   {name}: {f['failed']} invocations failed, e.g. {f['failures'][0]}")
+    out.append("   RRU/WRU: read/write request units per invocation, computed from item sizes (moto reports")
+    out.append(
+        "   a constant per call, shown as 'moto CU'); ratio: median of handler time / time inside DynamoDB;"
+    )
+    out.append("   AWS est.: the same ratio modelled for Lambda (see docs/performance.md), not measured.")
+    out.append(f"   fast index Query self-check: {results['api']['fast_query_self_check']}")
+
+    scaled = results["availability_scale"]
+    out += ["", "2. Availability, 1,000 vs 100,000 stored appointments (31 days)"]
+    rows = []
+    for name, v in scaled["variants"].items():
+        for size in ("1k", "100k"):
+            f = v[size]
+            rows.append(
+                [
+                    f"{name}, {size}",
+                    str(f["invocations"]),
+                    f["calls_made"],
+                    f"{f['items_returned']:g}",
+                    f"{f['read_units']:g}",
+                    f"{f['p50_ms']:.2f}",
+                    f"{f['p95_ms']:.2f}",
+                    f"{f['dynamodb_p50_ms']:.2f}",
+                    f"{f['own_p50_ms']:.2f}",
+                ]
+            )
+        rows.append(
+            [
+                f"{name}, 100k/1k",
+                "",
+                "same" if v["calls_identical"] else "DIFFERENT",
+                "",
+                "",
+                f"{v['p50_ratio']:.2f}x",
+                "",
+                f"{v['dynamodb_p50_ratio']:.2f}x",
+                f"{v['own_p50_ratio']:.2f}x",
+            ]
+        )
+    for name, v in scaled["history"].items():
+        f = v["100k_history"]
+        rows.append(
+            [
+                f"{name}, 100k history",
+                str(f["invocations"]),
+                f["calls_made"] if v["calls_identical"] else f["calls_made"] + " (DIFFERENT)",
+                f"{f['items_returned']:g}",
+                f"{f['read_units']:g}",
+                f"{f['p50_ms']:.2f}",
+                f"{f['p95_ms']:.2f}",
+                f"{f['dynamodb_p50_ms']:.2f}",
+                f"{f['own_p50_ms']:.2f}",
+            ]
+        )
+        rows.append([f"{name}, history/1k", "", "", "", "", f"{v['p50_ratio']:.2f}x", "", "", ""])
+    out.append(
+        _table(
+            [
+                "availability",
+                "n",
+                "DynamoDB calls",
+                "holds read",
+                "RRU",
+                "p50 ms",
+                "p95 ms",
+                "in DDB p50",
+                "own p50",
+            ],
+            rows,
+        )
+    )
+    out.append(
+        f"   seeded uniformly over a year; {scaled['share_of_appointments_in_query_range']:.1%}"
+        " of them fall in the queried range."
+        f" Seeding 99,000: {scaled['seeding_seconds']['99k more']:.1f} s. 'history': the"
+    )
+    out.append(
+        "   same 1,000 plus 99,000 in past years (not a goal). Repeated Queries replay moto's first answer."
+    )
+    out.append(f"   fast index Query self-check: {scaled['fast_query_self_check']}")
+
+    cold = results["cold_imports"]
+    out += ["", "3. Cold import, fresh interpreter (median of 5), against the floor"]
+    rows = [
+        [
+            "floor: boto3 + DynamoDB client + resolver",
+            f"{cold['floor']['median_ms']:.0f}",
+            "1.00",
+            "",
+            f"{cold['floor']['compile_ms']:.0f}",
+            "",
+        ]
+    ]
+    for module, v in cold["modules"].items():
+        rows.append(
+            [
+                module,
+                f"{v['median_ms']:.0f}",
+                f"{v['ratio']:.2f}",
+                "ok" if v["ratio"] <= GOAL_IMPORT else "MISS",
+                f"{v['compile_ms']:.0f}",
+                f"{v['ratio_without_bytecode']:.2f}",
+            ]
+        )
+    out.append(_table(["module", "ms", "ratio", f"<= {GOAL_IMPORT}", "compile ms", "ratio, no .pyc"], rows))
+    out.append(
+        "   compile ms: compiling the bundled sources the import loads, which a Lambda cold start pays"
+    )
+    out.append("   because the bundle holds no bytecode for Python 3.13 (see docs/performance.md).")
+
+    out += ["", "4. Notify, one invocation with 100 stream records"]
+    rows = []
+    for v in results["notify"].values():
+        rows.append(
+            [
+                v["batch"],
+                str(v["emails_sent"]),
+                str(v["failed_records"]),
+                f"{v['seconds'] * 1000:.0f}",
+                f"{v['emails_per_second']:.0f}",
+                f"{v['dynamodb_calls']}",
+                f"{v['dynamodb_seconds'] * 1000:.0f}",
+                f"{v['ses_seconds'] * 1000:.0f}",
+                f"{v['own_seconds'] * 1000:.0f}",
+            ]
+        )
+    out.append(
+        _table(
+            ["batch", "sent", "failed", "ms", "emails/s", "DDB calls", "in DDB ms", "in SES ms", "own ms"],
+            rows,
+        )
+    )
+
+    month = results["aws_cost"]["practice_month"]
+    out += [
+        "",
+        f"AWS cost model: {month['api_calls']:.0f} API calls a month for {month['appointment_requests']}"
+        f" appointment requests: ${month['usd_per_month']:.4f} a month,"
+        f" ${month['usd_per_1000_api_calls']:.4f} per 1,000 API calls"
+        " (excluding notify, Cognito, SES, logs).",
+        f"runtime {results['runtime_seconds']:.0f} s on {results['machine']['cpus']} CPUs",
+    ]
+    return "\n".join(out)
+
+
+def summary_line(goals: dict[str, Any], elapsed: float) -> str:
+    missed = [name for name, goal in goals.items() if not goal["met"]]
+    if not missed:
+        return f"bench: every goal met ({', '.join(goals)}) in {elapsed:.0f} s"
+    details = []
+    for name in missed:
+        misses = goals[name].get("misses") or {}
+        details.append(f"{name} ({len(misses)} missed: {', '.join(misses)})" if misses else name)
+    met = [name for name in goals if name not in missed]
+    return (
+        f"bench: goals NOT met: {'; '.join(details)}"
+        + (f"; met: {', '.join(met)}" if met else "")
+        + f" — {elapsed:.0f} s"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
