@@ -112,6 +112,7 @@ def _transactions(original: Any) -> Any:
 def invalidate() -> None:
     """Forget the sorted index entries (after writing to moto's storage directly)."""
     _generation[0] += 1
+    _cache.clear()
 
 
 def install() -> None:

@@ -118,6 +118,10 @@ def measure(instrument: Instrument, invocations: dict[int, int], warmup: int) ->
     history = measured("100,000 stored, 99,000 in past years", invocations[SMALL])
     replay.enabled = False
 
+    for name in (TABLE, HISTORY_TABLE):
+        aws.dynamodb().delete_table(TableName=name)
+    motopatch.invalidate()
+
     summary: dict[str, Any] = {
         "seeding_seconds": seeding,
         "share_of_appointments_in_query_range": share,
