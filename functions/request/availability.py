@@ -73,7 +73,8 @@ def get_availability(
     zone = config.zone
     first = datetime.combine(from_, time(), tzinfo=zone)
     last = datetime.combine(to + timedelta(days=1), time(), tzinfo=zone)
-    busy = store.busy(first, last) if config.scheduling.enabled else []
+    shown = {clinicianId} if clinicianId else {c.id for c, _ in config.portal_clinicians(clientType)}
+    busy = store.busy(first, last, shown) if config.scheduling.enabled else []
     slots = open_slots(config, clientType, from_, to, current().now, busy, clinicianId, appointmentTypeId)
     return respond(
         200,

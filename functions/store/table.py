@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -143,8 +143,11 @@ class Store:
         item = self._get(keys.client(client_id))
         return _record(ClientRecord, item) if item else None
 
-    def busy(self, start: datetime, end: datetime) -> list[Busy]:
-        """Every interval held between two instants, for all clinicians, from the keys-only index."""
+    def busy(
+        self, start: datetime, end: datetime, clinician_ids: Collection[str] | None = None
+    ) -> list[Busy]:
+        """Every interval held between two instants, from the keys-only index: for all clinicians,
+        or only those of `clinician_ids` (the others' holds are not parsed)."""
         low = keys.compact(start - timedelta(minutes=MAX_DURATION_MINUTES))
         items = self._query(
             IndexName=GSI2,
@@ -154,10 +157,14 @@ class Store:
                 ":lo": {"S": low},
                 ":hi": {"S": keys.compact(end)},
             },
+            ProjectionExpression="gsi2sk",
         )
         found = []
         for item in items:
-            held_start, held_end, clinician_id = keys.parse_busy_sort(item["gsi2sk"]["S"])
+            sort = item["gsi2sk"]["S"]
+            if clinician_ids is not None and sort.split("#", 2)[2] not in clinician_ids:
+                continue
+            held_start, held_end, clinician_id = keys.parse_busy_sort(sort)
             if held_end > start and held_start < end:
                 found.append(Busy(clinician_id, held_start, held_end))
         return found
