@@ -9,7 +9,7 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 CONFIG ?= infra/config.json
 CDK := node_modules/.bin/cdk
 
-.PHONY: help run fuzz test unit integration lint format openapi check-openapi synth deploy destroy clean
+.PHONY: help run bench fuzz test unit integration lint format openapi check-openapi synth deploy destroy clean
 
 help:
 	@echo "make run       run the whole system locally on embedded AWS (moto), with demo data (EMPTY=1: none)"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint      ruff (lint and format check) and mypy"
 	@echo "make format    apply ruff's formatting and safe fixes"
 	@echo "make openapi   write docs/openapi.json from the handlers"
+	@echo "make bench     benchmarks on moto in process: table, bench/results.json, one-line summary (~5 min)"
 	@echo "make fuzz      Schemathesis against the local stack: every route, over 1,000 generated cases"
 	@echo "make synth     synthesize the CDK stack (cdk-nag checks) and lint the template (cfn-lint)"
 	@echo "make deploy    deploy the stack to the AWS account of your credentials (CONFIG=infra/config.json)"
@@ -34,6 +35,9 @@ run: $(STAMP)
 
 test: lint check-openapi
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
 
 fuzz: $(STAMP)
 	POWERTOOLS_LOG_LEVEL=WARNING FUZZ_EXAMPLES=60 FUZZ_MIN_CASES=1000 $(BIN)/python -m pytest -p no:xdist -s tests/fuzz

@@ -216,5 +216,5 @@ class Timer:
         self._started = time.perf_counter()
 
     def _after(self, model: Any, **_: Any) -> None:
-        name, _ = self.calls[-1]
+        name = self.calls[-1][0]
         self.calls[-1] = (name, time.perf_counter() - self._started)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .instrument import Instrument, Timer
+from .measure import on_fresh_stack
 from .practice import (
     HORIZON_DAYS,
     NY,
@@ -90,10 +91,15 @@ def measure(instrument: Instrument) -> dict[str, Any]:
     def deliver(records: list[dict[str, Any]], label: str) -> dict[str, Any]:
         before = _sent()
         timer.calls.clear()
-        instrument.begin()
-        started = time.perf_counter()
-        answer = notify.handler({"Records": records}, LocalContext("notify"))
-        elapsed = time.perf_counter() - started
+        context = LocalContext("notify")
+
+        def invoke() -> tuple[dict[str, Any], float]:
+            instrument.begin()
+            started = time.perf_counter()
+            answer = notify.handler({"Records": records}, context)
+            return answer, time.perf_counter() - started
+
+        answer, elapsed = on_fresh_stack(invoke)
         invocation = instrument.end()
         elapsed -= invocation.overhead
         sent = _sent() - before
@@ -109,6 +115,7 @@ def measure(instrument: Instrument) -> dict[str, Any]:
             "dynamodb_calls": len(invocation.calls),
             "dynamodb_calls_by_name": {n: invocation.names.count(n) for n in sorted(set(invocation.names))},
             "dynamodb_seconds": invocation.dynamodb_seconds,
+            "dynamodb_moto_seconds": invocation.moto_seconds,
             "ses_calls": len(timer.calls),
             "ses_seconds": ses,
             "own_seconds": elapsed - invocation.dynamodb_seconds - ses,

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 NY = ZoneInfo("America/New_York")
@@ -153,7 +153,7 @@ def call(method: str, path: str, body: Any = None, **kwargs: Any) -> dict[str, A
     result = prepared.handler(prepared.event, prepared.context)
     answer = json.loads(result["body"]) if result.get("body") else None
     assert result["statusCode"] == prepared.status, (method, path, result["statusCode"], answer)
-    return answer  # type: ignore[no-any-return]
+    return cast(dict[str, Any], answer)
 
 
 # ---- free slots -------------------------------------------------------------------------------------
@@ -267,19 +267,21 @@ class Seeder:
 
     def item(self, past: bool = False) -> dict[str, Any]:
         """One appointment; `past` moves it back by 1 to 20 years (whole weeks): history."""
-        from functions.store import keys
-
         clinician, type_id, start, end = self.rng.choice(self.candidates)
         if past:
             back = timedelta(weeks=self.rng.randint(53, 1040))
             start, end = start - back, end - back
+        return self.item_at(clinician, type_id, start, end)
+
+    def item_at(self, clinician: str, type_id: str, start: datetime, end: datetime) -> dict[str, Any]:
+        from functions.store import keys
+
         appointment_id = uuid.UUID(int=self.rng.getrandbits(128)).hex
         template = self._templates.get((clinician, type_id))
         if template is None:
-            template = self._templates[(clinician, type_id)] = self._real_item(
-                appointment_id, clinician, type_id, start, end
-            )
-            return template
+            made: dict[str, Any] = self._real_item(appointment_id, clinician, type_id, start, end)
+            self._templates[(clinician, type_id)] = made
+            return made
         item = dict(template)
         item.update(
             {
@@ -303,6 +305,31 @@ class Seeder:
             end = datetime.fromisoformat(made["end"]["S"])
             assert made == self._real_item(made["id"]["S"], clinician, type_id, start, end), made
 
+    def book_every_slot(self, table: str, first: date, last: date) -> int:
+        """A session at every start the portal offers from `first` to `last`, each clinician's
+        holds side by side and clear of those already held (the fullest calendar the claims allow
+        at these starts); written through moto's put_item. Returns how many."""
+        from functions import aws
+        from functions.scheduling.slots import open_slots
+
+        zone = self.config.zone
+        held = aws.store().busy(
+            datetime.combine(first, datetime.min.time(), tzinfo=zone),
+            datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=zone),
+        )
+        backend = _moto_backend()
+        moto_table = backend.get_table(table)
+        shard, moto_table.stream_shard = moto_table.stream_shard, None
+        now = datetime.combine(first - timedelta(days=3), datetime.min.time(), tzinfo=UTC)
+        made = 0
+        try:
+            for slot in open_slots(self.config, "existing", first, last, now, held, None, "session"):
+                backend.put_item(table, self.item_at(slot.clinician_id, "session", slot.start, slot.end))
+                made += 1
+        finally:
+            moto_table.stream_shard = shard
+        return made
+
     def seed(self, table: str, count: int, past: bool = False) -> None:
         """Write `count` appointments into moto's backend. The first 25 go through its put_item
         (as BatchWriteItem does); the rest straight into the table's storage, built as moto
@@ -320,7 +347,7 @@ class Seeder:
                 backend.put_item(table, self.item(past))
             for _ in range(count - 25):
                 values = self.item(past)
-                item = Item.__new__(Item)
+                item: Any = Item.__new__(Item)
                 item.hash_key = DynamoType(values["pk"])
                 item.range_key = DynamoType(values["sk"])
                 attrs = LimitedSizeDict.__new__(LimitedSizeDict)

@@ -24,8 +24,8 @@ from typing import Any
 
 from . import imports, motopatch, notify, operations, scale
 from .instrument import Instrument
-from .measure import run
-from .practice import ENV, use_environment
+from .measure import on_fresh_stack, run
+from .practice import ENV, NY, use_environment
 
 HERE = Path(__file__).resolve().parent
 INVOCATIONS = 200
@@ -104,6 +104,10 @@ MIX_PER_REQUEST = {
     "PATCH /staff/settings": 0.01,
 }
 REQUESTS_PER_MONTH = 400  # appointment requests of a 3-clinician practice
+# Emails per appointment request: "awaiting review" to the practice, and most are confirmed.
+EMAILS_PER_REQUEST = {"received": 1.0, "confirmed": 0.85}
+NOTIFY_MEMORY_MB = 512
+SES_CALL_MS = 30  # assumed SES SendEmail latency
 
 
 def aws_cost(name: str, figures: dict[str, Any]) -> dict[str, float]:
@@ -131,7 +135,29 @@ def aws_cost(name: str, figures: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def practice_month(costs: dict[str, dict[str, float]]) -> dict[str, Any]:
+def notify_cost(batch: dict[str, Any]) -> dict[str, float]:
+    """Modelled cost of one email, each delivered alone (a practice's changes rarely share a
+    batch): DynamoDB units of the measured batch per email, one Lambda invocation whose duration
+    is the measured per-email work scaled to 512 MB plus the DynamoDB and SES latency assumed."""
+    emails = batch["emails_sent"] or 1
+    cpu = FULL_VCPU_MB / NOTIFY_MEMORY_MB
+    client_ms = (batch["seconds"] - batch["ses_seconds"] - batch["dynamodb_moto_seconds"]) * 1000 / emails
+    service_ms = (
+        AWS_CALL_MS["GetItem"] + AWS_CALL_MS["PutItem"] + AWS_CALL_MS["TransactWriteItems"] + SES_CALL_MS
+    )
+    duration_ms = round(client_ms * cpu + service_ms + 0.5)
+    dynamodb = (batch["read_units"] * PRICE_READ_UNIT + batch["write_units"] * PRICE_WRITE_UNIT) / emails
+    dynamodb += PRICE_READ_UNIT  # the configuration, read once per invocation
+    lambda_usd = duration_ms / 1000 * NOTIFY_MEMORY_MB / 1024 * PRICE_GB_SECOND + PRICE_LAMBDA_REQUEST
+    return {
+        "modelled_duration_ms": duration_ms,
+        "dynamodb_usd": dynamodb,
+        "lambda_usd": lambda_usd,
+        "total_usd": dynamodb + lambda_usd,
+    }
+
+
+def practice_month(costs: dict[str, dict[str, float]], emails: dict[str, dict[str, float]]) -> dict[str, Any]:
     calls = {name: weight * REQUESTS_PER_MONTH for name, weight in MIX_PER_REQUEST.items()}
     total_calls = sum(calls.values())
     total = sum(calls[name] * costs[name]["total_usd"] for name in calls)
@@ -139,12 +165,17 @@ def practice_month(costs: dict[str, dict[str, float]]) -> dict[str, Any]:
         part: sum(calls[name] * costs[name][f"{part}_usd"] for name in calls)
         for part in ("dynamodb", "lambda", "api_gateway")
     }
+    sent = {kind: share * REQUESTS_PER_MONTH for kind, share in EMAILS_PER_REQUEST.items()}
+    notify = sum(sent[kind] * emails[kind]["total_usd"] for kind in sent)
     return {
         "appointment_requests": REQUESTS_PER_MONTH,
         "api_calls": total_calls,
         "usd_per_month": total,
         "usd_per_1000_api_calls": total / total_calls * 1000,
         "usd_per_month_by_part": parts,
+        "emails": sum(sent.values()),
+        "notify_usd_per_month": notify,
+        "notify_usd_per_1000_emails": notify / sum(sent.values()) * 1000,
     }
 
 
@@ -182,7 +213,7 @@ def api_operations(instrument: Instrument, invocations: int) -> dict[str, Any]:
     instrument.attach(aws.dynamodb())
     from .scale import _queries
 
-    first = datetime.combine(world.first, datetime.min.time(), tzinfo=operations.NY)
+    first = datetime.combine(world.first, datetime.min.time(), tzinfo=NY)
     checks = _queries(first, first.replace(year=first.year + 1))
     checks.append(
         {
@@ -229,19 +260,26 @@ def main() -> int:
     load_handlers()
     quiet_logs()
     instrument = Instrument()
-    with mock_aws():
-        aws.reset()
-        api = api_operations(instrument, invocations)
-        progress("availability with 1,000 and 100,000 stored appointments")
-        large = 20 if args.quick else 50
-        scaled = scale.measure(instrument, {scale.SMALL: invocations, scale.LARGE: large}, WARMUP)
-        progress("notify: a batch of 100 stream records")
-        notified = notify.measure(instrument)
-        aws.reset()
+
+    def embedded() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        with mock_aws():
+            aws.reset()
+            api = api_operations(instrument, invocations)
+            progress("availability with 1,000 and 100,000 stored appointments")
+            scaled = scale.measure(instrument, {scale.SMALL: invocations, scale.LARGE: invocations}, WARMUP)
+            progress("notify: a batch of 100 stream records")
+            notified = notify.measure(instrument)
+            aws.reset()
+        return api, scaled, notified
+
+    # Preparing data makes thousands of calls too: off the main thread's deep stack (see
+    # bench.measure.on_fresh_stack).
+    api, scaled, notified = on_fresh_stack(embedded)
     elapsed = time.perf_counter() - started
 
     costs = {name: aws_cost(name, figures) for name, figures in api["operations"].items()}
-    month = practice_month(costs)
+    emails = {kind: notify_cost(batch) for kind, batch in notified.items()}
+    month = practice_month(costs, emails)
     goals = evaluate(api, scaled, cold)
     results = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -258,7 +296,7 @@ def main() -> int:
         "runtime_seconds": elapsed,
         "goals": goals,
         "api": api,
-        "aws_cost": {"per_operation": costs, "practice_month": month},
+        "aws_cost": {"per_operation": costs, "per_email": emails, "practice_month": month},
         "availability_scale": scaled,
         "cold_imports": cold,
         "notify": notified,
@@ -286,8 +324,8 @@ def evaluate(api: dict[str, Any], scaled: dict[str, Any], cold: dict[str, Any]) 
     failed = {n: f["failed"] for n, f in ops.items() if f["failed"]}
     scale_misses = {
         n: {"p50_ratio": round(v["p50_ratio"], 2), "calls_identical": v["calls_identical"]}
-        for n, v in scaled["variants"].items()
-        if v["p50_ratio"] > GOAL_SCALE or not v["calls_identical"]
+        for n, v in scaled["pairs"].items()
+        if v["p50_ratio"] > GOAL_SCALE or not v["calls_identical"] or not v["same_holds_read"]
     }
     slow_imports = {m: round(v["ratio"], 2) for m, v in cold["modules"].items() if v["ratio"] > GOAL_IMPORT}
     return {
@@ -298,7 +336,10 @@ def evaluate(api: dict[str, Any], scaled: dict[str, Any], cold: dict[str, Any]) 
             "failed_invocations": failed,
         },
         "availability_scale": {
-            "goal": f"p50 100k / p50 1k <= {GOAL_SCALE} and the same DynamoDB calls, one and any clinician",
+            "goal": (
+                f"p50 100k / p50 1k <= {GOAL_SCALE} with the same DynamoDB calls, one and any clinician,"
+                " for the same calendar and for a fully booked one"
+            ),
             "met": not scale_misses,
             "misses": scale_misses,
         },
@@ -382,9 +423,9 @@ def report(results: dict[str, Any]) -> str:
     out.append(f"   fast index Query self-check: {results['api']['fast_query_self_check']}")
 
     scaled = results["availability_scale"]
-    out += ["", "2. Availability, 1,000 vs 100,000 stored appointments (31 days)"]
+    out += ["", "2. Availability over 31 days, 1,000 vs 100,000 stored appointments"]
     rows = []
-    for name, v in scaled["variants"].items():
+    for name, v in scaled["pairs"].items():
         for size in ("1k", "100k"):
             f = v[size]
             rows.append(
@@ -398,6 +439,7 @@ def report(results: dict[str, Any]) -> str:
                     f"{f['p95_ms']:.2f}",
                     f"{f['dynamodb_p50_ms']:.2f}",
                     f"{f['own_p50_ms']:.2f}",
+                    "",
                 ]
             )
         rows.append(
@@ -405,30 +447,15 @@ def report(results: dict[str, Any]) -> str:
                 f"{name}, 100k/1k",
                 "",
                 "same" if v["calls_identical"] else "DIFFERENT",
-                "",
+                "same" if v["same_holds_read"] else "DIFFERENT",
                 "",
                 f"{v['p50_ratio']:.2f}x",
                 "",
                 f"{v['dynamodb_p50_ratio']:.2f}x",
                 f"{v['own_p50_ratio']:.2f}x",
+                "ok" if v["p50_ratio"] <= GOAL_SCALE and v["calls_identical"] else "MISS",
             ]
         )
-    for name, v in scaled["history"].items():
-        f = v["100k_history"]
-        rows.append(
-            [
-                f"{name}, 100k history",
-                str(f["invocations"]),
-                f["calls_made"] if v["calls_identical"] else f["calls_made"] + " (DIFFERENT)",
-                f"{f['items_returned']:g}",
-                f"{f['read_units']:g}",
-                f"{f['p50_ms']:.2f}",
-                f"{f['p95_ms']:.2f}",
-                f"{f['dynamodb_p50_ms']:.2f}",
-                f"{f['own_p50_ms']:.2f}",
-            ]
-        )
-        rows.append([f"{name}, history/1k", "", "", "", "", f"{v['p50_ratio']:.2f}x", "", "", ""])
     out.append(
         _table(
             [
@@ -441,17 +468,25 @@ def report(results: dict[str, Any]) -> str:
                 "p95 ms",
                 "in DDB p50",
                 "own p50",
+                f"<= {GOAL_SCALE}",
             ],
             rows,
         )
     )
+    holds = scaled["holds_in_range"]
+    fuller = scaled["fully_booked_to_seeded_p50"]
     out.append(
-        f"   seeded uniformly over a year; {scaled['share_of_appointments_in_query_range']:.1%}"
-        " of them fall in the queried range."
-        f" Seeding 99,000: {scaled['seeding_seconds']['99k more']:.1f} s. 'history': the"
+        f"   1k: spread over the year around today ({holds['1k']:g} holds in the range); 100k: the same plus"
+        " 99,000 in past years"
     )
     out.append(
-        "   same 1,000 plus 99,000 in past years (not a goal). Repeated Queries replay moto's first answer."
+        f"   (seeded in {scaled['seeding_seconds']['100k']:.1f} s). Fully booked: every slot of the"
+        f" range the portal still offered taken ({holds['fully booked']:g} holds)."
+    )
+    out.append(
+        "   What the holds in the range cost: fully booked / as seeded, 1k: "
+        + ", ".join(f"{ratio:.2f}x ({name})" for name, ratio in fuller.items())
+        + f". {scaled['rounds']} rounds alternating the tables; repeated Queries replay moto's first answer."
     )
     out.append(f"   fast index Query self-check: {scaled['fast_query_self_check']}")
 
@@ -482,7 +517,7 @@ def report(results: dict[str, Any]) -> str:
     out.append(
         "   compile ms: compiling the bundled sources the import loads, which a Lambda cold start pays"
     )
-    out.append("   because the bundle holds no bytecode for Python 3.13 (see docs/performance.md).")
+    out.append("   when the bundle was made without a Python 3.13 interpreter (see docs/performance.md).")
 
     out += ["", "4. Notify, one invocation with 100 stream records"]
     rows = []
@@ -513,7 +548,9 @@ def report(results: dict[str, Any]) -> str:
         f"AWS cost model: {month['api_calls']:.0f} API calls a month for {month['appointment_requests']}"
         f" appointment requests: ${month['usd_per_month']:.4f} a month,"
         f" ${month['usd_per_1000_api_calls']:.4f} per 1,000 API calls"
-        " (excluding notify, Cognito, SES, logs).",
+        " (API Gateway, Lambda, DynamoDB);"
+        f" notify: {month['emails']:.0f} emails, ${month['notify_usd_per_month']:.4f} a month"
+        " (Lambda, DynamoDB; SES not included).",
         f"runtime {results['runtime_seconds']:.0f} s on {results['machine']['cpus']} CPUs",
     ]
     return "\n".join(out)
