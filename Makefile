@@ -40,7 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 fuzz: $(STAMP)
-	POWERTOOLS_LOG_LEVEL=WARNING FUZZ_EXAMPLES=60 FUZZ_MIN_CASES=1000 $(BIN)/python -m pytest -p no:xdist -s tests/fuzz
+	TEST_LOG_LEVEL=WARNING FUZZ_EXAMPLES=60 FUZZ_MIN_CASES=1000 $(BIN)/python -m pytest -p no:xdist -s tests/fuzz
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit

@@ -15,7 +15,8 @@ os.environ.update(
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "POWERTOOLS_LOG_LEVEL": "INFO",
+        # INFO, which the log tests read; `make fuzz` quiets its run with TEST_LOG_LEVEL=WARNING.
+        "POWERTOOLS_LOG_LEVEL": os.environ.get("TEST_LOG_LEVEL", "INFO"),
         "POWERTOOLS_TRACE_DISABLED": "true",
         "TABLE_NAME": "portal-test",
     }
