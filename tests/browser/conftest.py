@@ -80,4 +80,4 @@ def outbox(stack: LocalStack, address: str, count: int, timeout: float = 10) -> 
         time.sleep(0.1)
 
 
-__all__ = ["CLIENT", "STAFF", "outbox", "screenshot"]
+__all__ = ["ARTIFACTS", "CLIENT", "STAFF", "outbox", "screenshot"]

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.browser.conftest import CLIENT, STAFF, outbox, screenshot
+from tests.browser.conftest import ARTIFACTS, CLIENT, STAFF, outbox, screenshot
 from tests.integration.conftest import NY, at, new_request, next_weekday
 
 MARKUP = "<img src=x onerror=alert(1)><b>bold</b>"
@@ -276,7 +276,7 @@ def test_markup_in_comments_is_shown_as_text(page, stack):
 def restored_settings(stack: Any, staff_token: str) -> Iterator[dict[str, Any]]:
     before = http(stack, "GET", "/staff/settings", token=staff_token)
     yield before
-    http(stack, "PATCH", "/staff/settings", {"scheduling": before["scheduling"]}, token=staff_token)
+    http(stack, "PATCH", "/staff/settings", before, token=staff_token)
 
 
 def test_a_settings_switch_is_saved_and_the_portal_follows(page, stack, restored_settings):
@@ -301,6 +301,43 @@ def test_a_settings_switch_is_saved_and_the_portal_follows(page, stack, restored
     portal = http(stack, "GET", "/portal")["scheduling"]
     assert portal["cancel"] is True
     assert portal["minimumNoticeHours"] == restored_settings["scheduling"]["minimumNoticeHours"]
+
+
+def test_the_practice_name_time_zone_and_addresses_are_saved(page, stack, restored_settings):
+    assert restored_settings["practice"]["timeZone"] == "America/New_York"
+    sign_in_as_staff(page, stack)
+    settings = page.locator("#settings-form")
+    assert settings.get_by_label("Practice name").input_value() == restored_settings["practice"]["name"]
+    notify = settings.get_by_label("Email for new requests awaiting review")
+    assert notify.input_value() == "frontdesk@demo.test"
+
+    settings.get_by_label("Practice name").fill("Harbor Light Counseling")
+    settings.get_by_label("Time zone").select_option("America/Chicago")
+    notify.fill("")
+    settings.get_by_label("Reply-to address of client emails").fill("office@harborlight.example.org")
+    settings.get_by_role("button", name="Save Settings").click()
+    page.locator("#settings-saved", has_text="Saved").wait_for()
+
+    assert page.locator("#practice-name").inner_text() == "Harbor Light Counseling: Staff"
+    practice = http(stack, "GET", "/portal")["practice"]
+    assert (practice["name"], practice["timeZone"]) == ("Harbor Light Counseling", "America/Chicago")
+    token = token_for(stack, *STAFF)
+    stored = http(stack, "GET", "/staff/settings", token=token)["practice"]
+    assert stored.get("notificationEmail") is None
+    assert stored["replyToEmail"] == "office@harborlight.example.org"
+
+
+def test_an_empty_practice_name_is_explained_and_nothing_changes(page, stack, restored_settings):
+    sign_in_as_staff(page, stack)
+    settings = page.locator("#settings-form")
+    settings.get_by_label("Practice name").fill("  ")
+    settings.get_by_label("Clients may cancel").uncheck()
+    settings.get_by_role("button", name="Save Settings").click()
+    page.locator("#settings-messages").get_by_text("Enter the practice's name.").wait_for()
+    assert settings.get_by_label("Practice name").get_attribute("aria-invalid") == "true"
+    portal = http(stack, "GET", "/portal")
+    assert portal["practice"]["name"] == restored_settings["practice"]["name"]
+    assert portal["scheduling"]["cancel"] is True
 
 
 def test_a_bad_number_is_explained(page, stack):
@@ -392,3 +429,99 @@ def test_a_taken_time_is_explained_and_the_request_stays(page, stack, staff_toke
     dialog.get_by_role("button", name="Go Back").click()
     assert row_of(page, request_id).is_visible()
     assert decided(stack, staff_token, "pending", request_id)["clinicianId"] == "c-rivera"
+
+
+# ---- clients and their portal accounts --------------------------------------------------------
+
+
+def client_row(page: Any, name: str) -> Any:
+    return page.locator("#clients-rows tr").filter(has=page.get_by_text(name, exact=True))
+
+
+def test_staff_add_a_client_who_gets_the_portal_invitation(page, stack, staff_token):
+    sign_in_as_staff(page, stack)
+    form = page.locator("#client-form")
+    form.get_by_label("First Name").fill("Amara")
+    form.get_by_label("Last Name").fill("Okonkwo")
+    form.get_by_label("Date of Birth").fill("1988-05-17")
+    form.get_by_label("Email").fill("amara.okonkwo@example.org")
+    form.get_by_label("Mobile Phone").fill("+1 617 555 0177")
+    assert form.get_by_label("Invite to the Client Portal now").is_checked()
+    form.get_by_role("button", name="Add Client").click()
+
+    page.locator("#client-added").get_by_text("emailed the Client Portal invitation").wait_for()
+    row = client_row(page, "Amara Okonkwo")
+    assert row.get_by_text("Has an account").is_visible()
+    assert row.get_by_text("1988-05-17").is_visible()
+    assert form.get_by_label("First Name").input_value() == ""
+    [invitation] = outbox(stack, "amara.okonkwo@example.org", 1)
+    assert "temporary password" in invitation["text"]
+
+    stored = http(stack, "GET", "/staff/clients", token=staff_token)["clients"]
+    [amara] = [c for c in stored if c["email"] == "amara.okonkwo@example.org"]
+    assert amara["hasAccount"] is True
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#clients").screenshot(path=str(ARTIFACTS / "staff-clients.png"))
+
+
+def test_a_client_added_without_invitation_is_invited_later(page, stack, staff_token):
+    sign_in_as_staff(page, stack)
+    form = page.locator("#client-form")
+    form.get_by_label("First Name").fill("Tomasz")
+    form.get_by_label("Last Name").fill("Wójcik")
+    form.get_by_label("Date of Birth").fill("1970-12-01")
+    form.get_by_label("Email").fill("tomasz@example.org")
+    form.get_by_label("Mobile Phone").fill("+1 617 555 0190")
+    form.get_by_label("Invite to the Client Portal now").uncheck()
+    form.get_by_role("button", name="Add Client").click()
+
+    row = client_row(page, "Tomasz Wójcik")
+    invite = row.get_by_role("button", name="Invite to Portal")
+    invite.wait_for()
+    assert outbox(stack, "tomasz@example.org", 1, timeout=0.5) == []
+
+    invite.click()
+    row.get_by_text("Has an account").wait_for()
+    page.locator("#clients-messages").get_by_text("is invited").wait_for()
+    assert len(outbox(stack, "tomasz@example.org", 1)) == 1
+    stored = http(stack, "GET", "/staff/clients", token=staff_token)["clients"]
+    assert [c["hasAccount"] for c in stored if c["email"] == "tomasz@example.org"] == [True]
+
+
+def test_a_missing_detail_is_explained_and_nobody_is_added(page, stack, staff_token):
+    sign_in_as_staff(page, stack)
+    before = len(http(stack, "GET", "/staff/clients", token=staff_token)["clients"])
+    form = page.locator("#client-form")
+    form.get_by_label("First Name").fill("Lea")
+    form.get_by_label("Last Name").fill("Berg")
+    form.get_by_label("Date of Birth").fill("1991-03-09")
+    form.get_by_label("Email").fill("not-an-email")
+    form.get_by_label("Mobile Phone").fill("+1 617 555 0111")
+    form.get_by_role("button", name="Add Client").click()
+    page.locator("#client-form-messages .error").first.wait_for()
+    assert len(http(stack, "GET", "/staff/clients", token=staff_token)["clients"]) == before
+
+    form.get_by_label("Mobile Phone").fill("")
+    form.get_by_label("Email").fill("lea@example.org")
+    form.get_by_role("button", name="Add Client").click()
+    page.locator("#client-form-messages").get_by_text("Enter the client's mobile phone.").wait_for()
+    assert form.get_by_label("Mobile Phone").get_attribute("aria-invalid") == "true"
+    assert len(http(stack, "GET", "/staff/clients", token=staff_token)["clients"]) == before
+
+
+def test_a_new_client_from_the_queue_is_added_with_the_requests_details(page, stack, staff_token):
+    email = "ines.moreau@example.org"
+    request_id = request_appointment(stack, at(day(4), 9), email, firstName="Ines", lastName="Moreau")
+    sign_in_as_staff(page, stack)
+    row_of(page, request_id).get_by_role("button", name="Add to Clients").click()
+    form = page.locator("#client-form")
+    assert form.get_by_label("First Name").input_value() == "Ines"
+    assert form.get_by_label("Email").input_value() == "ines.moreau@example.org"
+    form.get_by_label("Invite to the Client Portal now").uncheck()
+    form.get_by_role("button", name="Add Client").click()
+
+    client_row(page, "Ines Moreau").wait_for()
+    # On the list now: the queue no longer offers to add her.
+    assert row_of(page, request_id).get_by_role("button", name="Add to Clients").count() == 0
+    stored = http(stack, "GET", "/staff/clients", token=staff_token)["clients"]
+    assert [c["lastName"] for c in stored if c["email"] == "ines.moreau@example.org"] == ["Moreau"]

@@ -1,5 +1,6 @@
-// The staff page: the queue of requests to approve or deny, the scheduling switches, and the
-// clinicians' weekly hours and time off. Everything a client typed is inserted as text (el()).
+// The staff page: the queue of requests to approve or deny, the scheduling switches, the
+// clinicians' weekly hours and time off, and the clients with their portal accounts. Everything
+// a client typed is inserted as text (el()).
 
 import { addDays, api, el, formatDateTime, localDate, showError } from "./api.js";
 import { currentUser, setNewPassword, signIn, signOut } from "./auth.js";
@@ -26,6 +27,8 @@ const state = {
   deciding: null, // {request, action, opener}
   clinician: null, // the clinician being edited
   timeOff: [], // its time off as edited: [{id?, start, end}]
+  clients: [],
+  clientKey: null, // the Idempotency-Key of the client being added, kept until it is added
 };
 
 // ---- time in the practice's zone -------------------------------------------------------------
@@ -131,7 +134,7 @@ function showOnly(view) {
   for (const id of ["view-sign-in", "view-not-staff", "view-staff"]) $(id).hidden = id !== view;
   const signedIn = view !== "view-sign-in";
   $("nav-sign-out").hidden = !signedIn;
-  for (const id of ["nav-queue", "nav-settings", "nav-clinicians"]) $(id).hidden = view !== "view-staff";
+  for (const id of ["nav-queue", "nav-settings", "nav-clinicians", "nav-clients"]) $(id).hidden = view !== "view-staff";
 }
 
 function showSignIn() {
@@ -178,7 +181,11 @@ function leave() {
   signOut();
   closeDialog();
   state.settings = null;
+  state.clients = [];
+  state.requests = [];
   $("queue-rows").replaceChildren();
+  $("clients-rows").replaceChildren();
+  $("client-form").reset();
   $("messages").replaceChildren();
   showSignIn();
 }
@@ -206,18 +213,18 @@ async function enter() {
     return;
   }
   showOnly("view-staff");
-  const name = state.settings.practice.name;
-  $("practice-name").textContent = `${name}: Staff`;
-  document.title = `${name}: Staff`;
   renderSettings();
   await busy(null, $("messages"), async () => {
-    const [types, clinicians] = await Promise.all([
+    const [types, clinicians, clients] = await Promise.all([
       api("/staff/appointment-types", { token: token() }),
       api("/staff/clinicians", { token: token() }),
+      api("/staff/clients", { token: token() }),
     ]);
     state.types = types.appointmentTypes;
     state.clinicians = clinicians.clinicians;
+    state.clients = clients.clients;
     renderClinicianChoice();
+    renderClients();
   });
   await loadQueue();
   $("queue-title").tabIndex = -1;
@@ -293,6 +300,12 @@ function row(request) {
       el("div", {}, `Date of birth: ${client.dateOfBirth}`),
       el("div", {}, el("a", { href: `mailto:${client.email}` }, client.email)),
       el("div", {}, client.mobilePhone),
+      knownClient(client)
+        ? null
+        : el("button", {
+            type: "button", class: "secondary add-client", "aria-describedby": clientId,
+            onclick: () => prefillClient(client),
+          }, "Add to Clients"),
     ),
     el(
       "td",
@@ -458,6 +471,16 @@ async function confirmDecision(event) {
 // ---- settings --------------------------------------------------------------------------------
 
 function renderSettings() {
+  const practice = state.settings.practice;
+  $("set-name").value = practice.name;
+  const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  const choices = zones.includes(practice.timeZone) ? zones : [practice.timeZone, ...zones];
+  $("set-zone").replaceChildren(...choices.map((z) => el("option", { value: z }, z.replaceAll("_", " "))));
+  $("set-zone").value = practice.timeZone;
+  $("set-notify").value = practice.notificationEmail || "";
+  $("set-reply").value = practice.replyToEmail || "";
+  $("practice-name").textContent = `${practice.name}: Staff`;
+  document.title = `${practice.name}: Staff`;
   const scheduling = state.settings.scheduling;
   for (const [field, id] of Object.entries(SWITCHES)) $(id).checked = Boolean(scheduling[field]);
   $("set-notice").value = String(scheduling.minimumNoticeHours);
@@ -491,7 +514,20 @@ async function saveSettings(event) {
     scheduling.minimumNoticeHours = wholeNumber("set-notice", "Minimum notice", 0, 720);
     scheduling.horizonDays = wholeNumber("set-horizon", "How far ahead clients may book", 1, 730);
     scheduling.slotIntervalMinutes = Number($("set-interval").value);
-    state.settings = await api("/staff/settings", { method: "PATCH", token: token(), body: { scheduling } });
+    const name = $("set-name").value.trim();
+    $("set-name").removeAttribute("aria-invalid");
+    if (!name) {
+      $("set-name").setAttribute("aria-invalid", "true");
+      $("set-name").focus();
+      throw new Error("Enter the practice's name.");
+    }
+    const practice = {
+      name,
+      timeZone: $("set-zone").value,
+      notificationEmail: $("set-notify").value.trim() || null,
+      replyToEmail: $("set-reply").value.trim() || null,
+    };
+    state.settings = await api("/staff/settings", { method: "PATCH", token: token(), body: { practice, scheduling } });
     renderSettings();
     $("settings-saved").textContent = "Saved";
   });
@@ -635,6 +671,128 @@ async function saveClinician(event) {
   });
 }
 
+// ---- clients and their portal accounts --------------------------------------------------------
+
+function sameEmail(a, b) {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+// A request's client who is already on the client list (by account or by email).
+function knownClient(client) {
+  return Boolean(client.clientId) || state.clients.some((c) => sameEmail(c.email, client.email));
+}
+
+function byName(a, b) {
+  return a.lastName.localeCompare(b.lastName) || a.firstName.localeCompare(b.firstName) || a.id.localeCompare(b.id);
+}
+
+function renderClients() {
+  const clients = [...state.clients].sort(byName);
+  $("clients-rows").replaceChildren(...clients.map(clientRow));
+  const accounts = clients.filter((c) => c.hasAccount).length;
+  $("clients-summary").textContent = clients.length
+    ? `${clients.length} ${clients.length === 1 ? "client" : "clients"}, ${accounts} with a Client Portal account.`
+    : "No clients yet. Add one below.";
+  if (state.requests.length) renderQueue(); // "Add to Clients" buttons follow the list
+}
+
+function clientRow(client) {
+  const nameId = `client-name-${client.id}`;
+  const name = `${client.firstName} ${client.lastName}`;
+  return el(
+    "tr",
+    { dataset: { clientId: client.id } },
+    el("td", { dataset: { label: "Client" } }, el("strong", { id: nameId, tabindex: "-1" }, name)),
+    el("td", { dataset: { label: "Date of birth" } }, client.dateOfBirth),
+    el(
+      "td",
+      { dataset: { label: "Contact" } },
+      el("div", {}, el("a", { href: `mailto:${client.email}` }, client.email)),
+      el("div", {}, client.mobilePhone),
+    ),
+    el(
+      "td",
+      { dataset: { label: "Client Portal" }, class: "portal-account" },
+      client.hasAccount
+        ? el("span", { class: "badge has-account" }, "Has an account")
+        : el("button", {
+            type: "button", class: "primary", "aria-describedby": nameId,
+            onclick: (e) => inviteClient(client, e.currentTarget),
+          }, "Invite to Portal"),
+    ),
+  );
+}
+
+function keepClient(saved) {
+  state.clients = [...state.clients.filter((c) => c.id !== saved.id), saved];
+}
+
+async function inviteClient(client, button) {
+  await busy(button, $("clients-messages"), async () => {
+    const answer = await api(`/staff/clients/${encodeURIComponent(client.id)}/invite`, {
+      method: "POST", token: token(),
+    });
+    keepClient(answer.client);
+    renderClients();
+    say($("clients-messages"), `${client.firstName} ${client.lastName} is invited: the sign-in email is on its way to ${answer.client.email}.`);
+    const named = document.getElementById(`client-name-${client.id}`);
+    if (named) named.focus();
+  });
+}
+
+const CLIENT_FIELDS = {
+  firstName: ["client-first", "First name"],
+  lastName: ["client-last", "Last name"],
+  dateOfBirth: ["client-dob", "Date of birth"],
+  email: ["client-email", "Email"],
+  mobilePhone: ["client-phone", "Mobile phone"],
+};
+
+function prefillClient(client) {
+  for (const [field, [id]] of Object.entries(CLIENT_FIELDS)) $(id).value = client[field] || "";
+  state.clientKey = null;
+  $("client-added").textContent = "";
+  $("client-form-messages").replaceChildren();
+  say($("client-form-messages"), "Check the details, then Add Client.");
+  $("client-form-title").scrollIntoView({ block: "start" });
+  $("client-first").focus();
+}
+
+async function addClient(event) {
+  event.preventDefault();
+  $("client-added").textContent = "";
+  await busy($("client-add"), $("client-form-messages"), async () => {
+    const body = {};
+    for (const [field, [id, label]] of Object.entries(CLIENT_FIELDS)) {
+      const input = $(id);
+      input.removeAttribute("aria-invalid");
+      body[field] = input.value.trim();
+      if (!body[field]) {
+        input.setAttribute("aria-invalid", "true");
+        input.focus();
+        throw new Error(`Enter the client's ${label.toLowerCase()}.`);
+      }
+    }
+    const invite = $("client-invite").checked;
+    state.clientKey ||= crypto.randomUUID();
+    const added = await api("/staff/clients", { method: "POST", token: token(), body, key: state.clientKey });
+    state.clientKey = null;
+    keepClient(added.client);
+    $("client-form").reset();
+    renderClients();
+    const name = `${added.client.firstName} ${added.client.lastName}`;
+    $("client-added").textContent = `Added ${name}`;
+    if (invite && !added.client.hasAccount) {
+      const invited = await api(`/staff/clients/${encodeURIComponent(added.client.id)}/invite`, {
+        method: "POST", token: token(),
+      });
+      keepClient(invited.client);
+      renderClients();
+      $("client-added").textContent = `Added ${name} and emailed the Client Portal invitation to ${invited.client.email}`;
+    }
+  });
+}
+
 // ---- wiring ----------------------------------------------------------------------------------
 
 function start() {
@@ -657,6 +815,8 @@ function start() {
   $("clinician-choice").addEventListener("change", editClinician);
   $("clinician-form").addEventListener("submit", saveClinician);
   $("time-off-add").addEventListener("click", addTimeOff);
+  $("client-form").addEventListener("submit", addClient);
+  $("client-form").addEventListener("input", () => { state.clientKey = null; });
   const ready = () => { document.body.dataset.ready = "true"; };
   if (user()) enter().finally(ready);
   else {
