@@ -525,3 +525,96 @@ def test_a_new_client_from_the_queue_is_added_with_the_requests_details(page, st
     assert row_of(page, request_id).get_by_role("button", name="Add to Clients").count() == 0
     stored = http(stack, "GET", "/staff/clients", token=staff_token)["clients"]
     assert [c["lastName"] for c in stored if c["email"] == "ines.moreau@example.org"] == ["Moreau"]
+
+
+# ---- appointment types and new clinicians ----------------------------------------------------
+
+
+@pytest.fixture
+def restored_practice(stack: Any, staff_token: str) -> Iterator[None]:
+    """Types and clinicians as they were: added ones are taken out of the portal (nothing is
+    deleted: appointments may name them)."""
+    listed = http(stack, "GET", "/staff/appointment-types", token=staff_token)["appointmentTypes"]
+    types = {t["id"]: t for t in listed}
+    staff = http(stack, "GET", "/staff/clinicians", token=staff_token)["clinicians"]
+    clinicians = {c["id"]: c for c in staff}
+    yield
+    for found in http(stack, "GET", "/staff/appointment-types", token=staff_token)["appointmentTypes"]:
+        body = {k: v for k, v in types.get(found["id"], {**found, "active": False}).items() if k != "id"}
+        http(stack, "PUT", f"/staff/appointment-types/{found['id']}", body, token=staff_token)
+    for found in http(stack, "GET", "/staff/clinicians", token=staff_token)["clinicians"]:
+        before = clinicians.get(found["id"], {**found, "shownInPortal": False})
+        body = {k: v for k, v in before.items() if k != "id"}
+        http(stack, "PUT", f"/staff/clinicians/{found['id']}", body, token=staff_token)
+
+
+def portal_types(stack: Any, client_type: str) -> dict[str, list[str]]:
+    """The portal's clinicians for a kind of client, with the names of the types they offer."""
+    found = http(stack, "GET", f"/clinicians?clientType={client_type}")["clinicians"]
+    names = {t["id"]: t["name"] for t in http(stack, "GET", "/portal")["appointmentTypes"]}
+    return {c["name"]: sorted(names.get(t, t) for t in c["appointmentTypeIds"]) for c in found}
+
+
+def test_a_new_appointment_type_offered_by_a_clinician_reaches_the_portal(page, stack, restored_practice):
+    sign_in_as_staff(page, stack)
+    form = page.locator("#type-form")
+    form.get_by_label("Name").fill("Couples Session")
+    form.get_by_label("Length (minutes)").fill("80")
+    form.get_by_label("For").select_option(label="Existing clients")
+    form.get_by_role("button", name="Add Appointment Type").click()
+    page.locator("#type-added").get_by_text("Added Couples Session").wait_for()
+    added = page.locator("#types-rows").get_by_label("Name of Couples Session")
+    assert added.input_value() == "Couples Session"
+
+    page.locator("#clinicians").get_by_label("Clinician", exact=True).select_option(label="Mei Chen, LMFT")
+    page.locator("#clinician-form").get_by_label("Couples Session").check()
+    page.locator("#clinician-form").get_by_role("button", name="Save Clinician").click()
+    page.locator("#clinician-saved", has_text="Saved").wait_for()
+
+    offered = portal_types(stack, "existing")
+    assert "Couples Session" in offered["Mei Chen, LMFT"]
+    assert all("Couples Session" not in types for name, types in offered.items() if name != "Mei Chen, LMFT")
+    assert not any("Couples Session" in types for types in portal_types(stack, "new").values())
+
+
+def test_a_type_taken_out_of_the_portal_is_no_longer_offered(page, stack, restored_practice):
+    assert any("Therapy Session" in types for types in portal_types(stack, "existing").values())
+    sign_in_as_staff(page, stack)
+    row = page.locator('#types-rows tr[data-type-id="session"]')
+    row.get_by_label("Offered").uncheck()
+    row.get_by_role("button", name="Save Therapy Session").click()
+    page.locator("#types-messages").get_by_text("Saved Therapy Session.").wait_for()
+    assert not any("Therapy Session" in types for types in portal_types(stack, "existing").values())
+
+    row.get_by_label("Length in minutes of Therapy Session").fill("5")
+    row.get_by_role("button", name="Save Therapy Session").click()
+    page.locator("#types-messages").get_by_text("from 15 to 240").wait_for()
+    token = token_for(stack, *STAFF)
+    stored = http(stack, "GET", "/staff/appointment-types", token=token)["appointmentTypes"]
+    assert [t["durationMinutes"] for t in stored if t["id"] == "session"] == [50]
+
+
+def test_a_new_clinician_with_hours_is_offered_in_the_portal(page, stack, restored_practice):
+    sign_in_as_staff(page, stack)
+    page.get_by_label("New clinician's name").fill("Jordan Ellis, LPC")
+    page.get_by_role("button", name="Add Clinician").click()
+    clinicians = page.locator("#clinician-form")
+    page.locator("#clinician-messages").get_by_text("Added Jordan Ellis, LPC.").wait_for()
+    assert clinicians.get_by_label("Name").input_value() == "Jordan Ellis, LPC"
+    assert "Jordan Ellis, LPC" not in portal_types(stack, "existing")  # no types, so not offered yet
+
+    clinicians.get_by_label("Therapy Session").check()
+    clinicians.get_by_label("Tuesday").fill("10:00-14:00")
+    clinicians.get_by_role("button", name="Save Clinician").click()
+    page.locator("#clinician-saved", has_text="Saved").wait_for()
+
+    assert portal_types(stack, "existing")["Jordan Ellis, LPC"] == ["Therapy Session"]
+    shown = http(stack, "GET", "/clinicians?clientType=existing")["clinicians"]
+    [jordan] = [c for c in shown if c["name"] == "Jordan Ellis, LPC"]
+    tuesday = day(1, 3)
+    slots = http(
+        stack,
+        "GET",
+        f"/availability?clientType=existing&clinicianId={jordan['id']}&from={tuesday}&to={tuesday}",
+    )["slots"]
+    assert [datetime.fromisoformat(s["start"]).astimezone(NY).hour for s in slots] == [10, 11, 12, 13]

@@ -134,7 +134,9 @@ function showOnly(view) {
   for (const id of ["view-sign-in", "view-not-staff", "view-staff"]) $(id).hidden = id !== view;
   const signedIn = view !== "view-sign-in";
   $("nav-sign-out").hidden = !signedIn;
-  for (const id of ["nav-queue", "nav-settings", "nav-clinicians", "nav-clients"]) $(id).hidden = view !== "view-staff";
+  for (const id of ["nav-queue", "nav-settings", "nav-types", "nav-clinicians", "nav-clients"]) {
+    $(id).hidden = view !== "view-staff";
+  }
 }
 
 function showSignIn() {
@@ -223,6 +225,7 @@ async function enter() {
     state.types = types.appointmentTypes;
     state.clinicians = clinicians.clinicians;
     state.clients = clients.clients;
+    renderTypes();
     renderClinicianChoice();
     renderClients();
   });
@@ -533,7 +536,128 @@ async function saveSettings(event) {
   });
 }
 
+// ---- appointment types ----------------------------------------------------------------------
+
+const CLIENT_TYPES = { new: "New clients", existing: "Existing clients" };
+
+// An id for a new type or clinician from its name: lower-case words joined by "-", unique among `taken`.
+function newId(name, taken) {
+  const base = name.normalize("NFKD").replace(/[^\w\s-]/g, "").trim().toLowerCase()
+    .replace(/[\s_]+/g, "-").replace(/-+/g, "-").slice(0, 48) || "item";
+  let id = base;
+  for (let n = 2; taken.has(id); n += 1) id = `${base}-${n}`;
+  return id;
+}
+
+function renderTypes() {
+  const types = [...state.types].sort((a, b) => a.name.localeCompare(b.name));
+  $("types-rows").replaceChildren(...types.map(typeRow));
+}
+
+function typeRow(type) {
+  const label = (what) => `${what} of ${type.name}`;
+  const forWhom = el(
+    "select",
+    { "aria-label": label("Clients"), dataset: { field: "clientType" } },
+    ...Object.entries(CLIENT_TYPES).map(([value, words]) => el("option", { value }, words)),
+  );
+  forWhom.value = type.clientType;
+  return el(
+    "tr",
+    { dataset: { typeId: type.id } },
+    el("td", { dataset: { label: "Name" } },
+      el("input", { value: type.name, maxlength: "100", "aria-label": label("Name"), dataset: { field: "name" } })),
+    el("td", { dataset: { label: "Minutes" } },
+      el("input", {
+        type: "number", min: "15", max: "240", step: "5", inputmode: "numeric", value: String(type.durationMinutes),
+        "aria-label": label("Length in minutes"), dataset: { field: "durationMinutes" },
+      })),
+    el("td", { dataset: { label: "For" } }, forWhom),
+    el("td", { dataset: { label: "Offered" } },
+      el("label", {}, el("input", { type: "checkbox", checked: type.active, dataset: { field: "active" } }), " Offered")),
+    el("td", {},
+      el("button", { type: "button", class: "secondary", onclick: (e) => saveType(type, e.currentTarget) }, `Save ${type.name}`)),
+  );
+}
+
+function readType(name, minutesInput, clientType, active) {
+  const trimmed = name.value.trim();
+  name.removeAttribute("aria-invalid");
+  if (!trimmed) {
+    name.setAttribute("aria-invalid", "true");
+    name.focus();
+    throw new Error("Enter the appointment type's name.");
+  }
+  const minutes = Number(minutesInput.value);
+  minutesInput.removeAttribute("aria-invalid");
+  if (!Number.isInteger(minutes) || minutes < 15 || minutes > 240) {
+    minutesInput.setAttribute("aria-invalid", "true");
+    minutesInput.focus();
+    throw new Error("The length must be a whole number of minutes from 15 to 240.");
+  }
+  return { name: trimmed, durationMinutes: minutes, clientType, active };
+}
+
+function keepType(saved) {
+  state.types = [...state.types.filter((t) => t.id !== saved.id), saved];
+  renderTypes();
+  // The clinician form lists the types: keep what is ticked there, saved or not.
+  const ticked = $("clinician-types").querySelectorAll("input[data-type-id]:checked");
+  renderClinicianTypes(new Set([...ticked].map((i) => i.value)));
+}
+
+async function saveType(type, button) {
+  const row = button.closest("tr");
+  const field = (name) => row.querySelector(`[data-field="${name}"]`);
+  await busy(button, $("types-messages"), async () => {
+    const body = readType(field("name"), field("durationMinutes"), field("clientType").value, field("active").checked);
+    const saved = await api(`/staff/appointment-types/${encodeURIComponent(type.id)}`, {
+      method: "PUT", token: token(), body,
+    });
+    keepType(saved.appointmentType);
+    say($("types-messages"), `Saved ${saved.appointmentType.name}.`);
+  });
+}
+
+async function addType(event) {
+  event.preventDefault();
+  $("type-added").textContent = "";
+  await busy($("type-add"), $("type-form-messages"), async () => {
+    const body = readType($("type-name"), $("type-minutes"), $("type-for").value, true);
+    const id = newId(body.name, new Set(state.types.map((t) => t.id)));
+    const saved = await api(`/staff/appointment-types/${encodeURIComponent(id)}`, {
+      method: "PUT", token: token(), body,
+    });
+    keepType(saved.appointmentType);
+    $("type-form").reset();
+    $("type-added").textContent = `Added ${saved.appointmentType.name}. Offer it under each clinician who provides it.`;
+  });
+}
+
 // ---- clinicians ------------------------------------------------------------------------------
+
+async function addClinician(event) {
+  event.preventDefault();
+  const input = $("new-clinician-name");
+  await busy($("new-clinician-add"), $("new-clinician-messages"), async () => {
+    const name = input.value.trim();
+    input.removeAttribute("aria-invalid");
+    if (!name) {
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+      throw new Error("Enter the new clinician's name.");
+    }
+    const id = newId(name, new Set(state.clinicians.map((c) => c.id)));
+    const saved = await api(`/staff/clinicians/${encodeURIComponent(id)}`, {
+      method: "PUT", token: token(), body: { name, shownInPortal: true, appointmentTypeIds: [], hours: {}, timeOff: [] },
+    });
+    state.clinicians = [...state.clinicians, saved.clinician];
+    input.value = "";
+    renderClinicianChoice(saved.clinician.id);
+    say($("clinician-messages"), `Added ${name}. Choose their appointment types and weekly hours, then Save Clinician.`);
+    $("clinician-name").focus();
+  });
+}
 
 function renderClinicianChoice(selected) {
   const choice = $("clinician-choice");
@@ -554,17 +678,7 @@ function editClinician() {
   if (!clinician) return;
   $("clinician-name").value = clinician.name;
   $("clinician-shown").checked = clinician.shownInPortal !== false;
-  const offered = new Set(clinician.appointmentTypeIds || []);
-  const legend = $("clinician-types").querySelector("legend");
-  $("clinician-types").replaceChildren(
-    legend,
-    ...state.types.map((t) => el(
-      "label",
-      {},
-      el("input", { type: "checkbox", value: t.id, checked: offered.has(t.id), dataset: { typeId: t.id } }),
-      ` ${t.name}`,
-    )),
-  );
+  renderClinicianTypes(new Set(clinician.appointmentTypeIds || []));
   const hours = clinician.hours || {};
   $("clinician-hours").replaceChildren(
     ...WEEKDAYS.flatMap((day) => {
@@ -578,6 +692,20 @@ function editClinician() {
   );
   state.timeOff = (clinician.timeOff || []).map((t) => ({ id: t.id, start: t.start, end: t.end }));
   renderTimeOff();
+}
+
+// The appointment types a clinician may offer, as checkboxes: `offered` checked.
+function renderClinicianTypes(offered) {
+  const legend = $("clinician-types").querySelector("legend");
+  $("clinician-types").replaceChildren(
+    legend,
+    ...state.types.map((t) => el(
+      "label",
+      {},
+      el("input", { type: "checkbox", value: t.id, checked: offered.has(t.id), dataset: { typeId: t.id } }),
+      ` ${t.name}${t.active ? "" : " (not offered)"}`,
+    )),
+  );
 }
 
 function renderTimeOff() {
@@ -816,6 +944,8 @@ function start() {
   $("clinician-form").addEventListener("submit", saveClinician);
   $("time-off-add").addEventListener("click", addTimeOff);
   $("client-form").addEventListener("submit", addClient);
+  $("type-form").addEventListener("submit", addType);
+  $("new-clinician-form").addEventListener("submit", addClinician);
   $("client-form").addEventListener("input", () => { state.clientKey = null; });
   const ready = () => { document.body.dataset.ready = "true"; };
   if (user()) enter().finally(ready);
