@@ -139,9 +139,26 @@ def _version_of(python: str) -> str | None:
 
 def compile_bytecode(directory: Path, python: str) -> None:
     """Bytecode for every module of the bundle, checked by nothing but its presence: the zip's
-    file times cannot invalidate it, and the sources never change on Lambda."""
+    file times cannot invalidate it, and the sources never change on Lambda. Compiled afresh
+    (-f: bytecode already there may be of another kind), naming the files by where Lambda puts
+    them (/var/task), so that the bundle, and the asset hash, do not depend on the build path."""
     subprocess.run(  # noqa: S603
-        [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", directory],
+        [
+            python,
+            "-m",
+            "compileall",
+            "-q",
+            "-f",
+            "-j",
+            "0",
+            "--invalidation-mode",
+            "unchecked-hash",
+            "-s",
+            str(directory),
+            "-p",
+            "/var/task",
+            str(directory),
+        ],
         check=True,
         stdout=subprocess.DEVNULL,
     )

@@ -54,6 +54,8 @@ def test_an_interpreter_of_another_version_is_refused(monkeypatch):
 
 def test_compiled_bytecode_is_used_without_looking_at_the_sources(tmp_path):
     shutil.copytree(ROOT / "functions" / "scheduling", tmp_path / "scheduling")
+    # Ordinary bytecode already there (a developer's checkout has it) is replaced.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(tmp_path)], check=True)  # noqa: S603
     bundling.compile_bytecode(tmp_path, sys.executable)
 
     sources = sorted((tmp_path / "scheduling").glob("*.py"))
@@ -70,3 +72,16 @@ def test_compiled_bytecode_is_used_without_looking_at_the_sources(tmp_path):
     command = [sys.executable, "-c", "import scheduling.errors"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     assert done.returncode == 0, done.stderr
+
+
+def test_compiled_bytecode_does_not_depend_on_where_it_was_built(tmp_path):
+    built = []
+    for place in ("one", "another/place"):
+        target = tmp_path / place
+        shutil.copytree(ROOT / "functions" / "scheduling", target / "scheduling")
+        bundling.compile_bytecode(target, sys.executable)
+        cached = Path(importlib.util.cache_from_source(str(target / "scheduling" / "slots.py")))
+        built.append(cached.read_bytes())
+    assert built[0] == built[1]
+    assert b"/var/task/scheduling/slots.py" in built[0]
+    assert str(tmp_path).encode() not in built[0]
