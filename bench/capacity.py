@@ -8,7 +8,8 @@ whatever was read or written, so the benchmark computes what DynamoDB would char
   boolean and null: 1; list and map: 3 bytes plus each element and 1 byte per element; sets:
   the sum of their elements);
 * reads: GetItem and BatchGetItem round every item up to 4 KB (an item not found still costs the
-  minimum), Query rounds the total it returns up to 4 KB; 1 read unit per 4 KB when strongly
+  minimum), Query rounds the total of the entries it reads (not only the attributes a
+  ProjectionExpression returns) up to 4 KB; 1 read unit per 4 KB when strongly
   consistent, half when eventually consistent (index queries always are);
 * writes: 1 write unit per 1 KB of the larger of the item before and after (a missing item
   still costs 1), 2 per 1 KB inside TransactWriteItems; every global secondary index whose entry

@@ -4,7 +4,10 @@
   they are before the call (read straight from moto's backend, not through the client);
 * before-call (last): counts the call and starts its clock;
 * after-call (first): stops the clock, keeps moto's ConsumedCapacity and computes the capacity
-  DynamoDB would charge (bench.capacity), from the items returned or written.
+  DynamoDB would charge (bench.capacity), from the items returned or written. A Query with a
+  ProjectionExpression is charged for the whole entries it reads, not the attributes it returns:
+  the instrument asks moto the same Query without the projection, on a client of its own,
+  once per distinct Query and state of the tables.
 
 The time the hooks themselves take outside the DynamoDB interval is measured and reported as
 `overhead`, which the runner subtracts from the handler's wall time.
@@ -12,6 +15,8 @@ The time the hooks themselves take outside the DynamoDB interval is measured and
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -121,6 +126,8 @@ class Instrument:
         self._pending: dict[str, Any] = {}
         self._started = 0.0
         self._moto = 0.0
+        self._read_client: Any = None
+        self._unprojected: dict[tuple[str, str, int], float] = {}
 
     def attach(self, client: Any) -> None:
         events = client.meta.events
@@ -191,13 +198,42 @@ class Instrument:
         elif name in ("Query", "Scan"):
             items = parsed.get("Items", [])
             call.items_returned = len(items)
-            total = sum(capacity.item_size(i) for i in items)
-            call.read_units = capacity.read_units(total, bool(params.get("ConsistentRead")))
+            if "ProjectionExpression" in params:
+                call.read_units = self._unprojected_units(name, params)
+            else:
+                total = sum(capacity.item_size(i) for i in items)
+                call.read_units = capacity.read_units(total, bool(params.get("ConsistentRead")))
         elif name in WRITES:
             for table, key, transactional, old in self._pending.get("before", []):
                 new = stored_item(table, key)
                 call.write_units += capacity.item_write_units(old, new, INDEXES_BY_RULE, transactional)
         self._pending = {}
+
+    def _unprojected_units(self, name: str, params: Mapping[str, Any]) -> float:
+        """What DynamoDB charges a projected Query or Scan: the size of the entries it reads."""
+        import boto3
+
+        dropped = ("ProjectionExpression", "ReturnConsumedCapacity")
+        asked = {k: v for k, v in params.items() if k not in dropped}
+        names = asked.get("ExpressionAttributeNames")
+        if names:
+            used = " ".join(str(asked.get(k, "")) for k in ("KeyConditionExpression", "FilterExpression"))
+            kept = {k: v for k, v in names.items() if re.search(re.escape(k) + r"\b", used)}
+            asked = {k: v for k, v in asked.items() if k != "ExpressionAttributeNames"}
+            if kept:
+                asked["ExpressionAttributeNames"] = kept
+        key = (name, json.dumps(asked, sort_keys=True, default=str), motopatch.generation())
+        units = self._unprojected.get(key)
+        if units is None:
+            if self._read_client is None:
+                self._read_client = boto3.client("dynamodb")
+            method = self._read_client.query if name == "Query" else self._read_client.scan
+            items = method(**asked).get("Items", [])
+            total = sum(capacity.item_size(i) for i in items)
+            units = capacity.read_units(total, bool(asked.get("ConsistentRead")))
+            self._unprojected = {k: v for k, v in self._unprojected.items() if k[2] == key[2]}
+            self._unprojected[key] = units
+        return units
 
 
 class Timer:

@@ -110,6 +110,11 @@ def _transactions(original: Any) -> Any:
     return transact_write_items
 
 
+def generation() -> int:
+    """Changes whenever moto's tables may have: a key for what was computed from them."""
+    return _generation[0]
+
+
 def invalidate() -> None:
     """Forget the sorted index entries (after writing to moto's storage directly)."""
     _generation[0] += 1

@@ -195,7 +195,8 @@ def main() -> None:
         print(
             f"{name:<36} p50 {one['p50_ms']:6.2f} -> {many['p50_ms']:6.2f} ms ({v['p50_ratio']:.2f}x);"
             f" in DynamoDB {one['dynamodb_p50_ms']:5.2f} -> {many['dynamodb_p50_ms']:5.2f};"
-            f" own {one['own_p50_ms']:5.2f} -> {many['own_p50_ms']:5.2f}; holds {one['items_returned']:g}",
+            f" own {one['own_p50_ms']:5.2f} -> {many['own_p50_ms']:5.2f}; holds {one['items_returned']:g};"
+            f" read units {one['read_units']:g} -> {many['read_units']:g}",
             flush=True,
         )
     os._exit(0)  # skip tearing down moto's 100,000 items
