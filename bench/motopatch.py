@@ -189,23 +189,13 @@ def _project(index: Any, item: Any) -> Any:
     """The index entry of an item, as moto's projection makes it (without its JSON round trip):
     the item itself for ALL, its keys (and included attributes) otherwise. Values are shared,
     not copied: the answer is serialized at once and nothing changes them."""
-    from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
-
     kind = (index.projection or {}).get("ProjectionType")
     if kind not in ("KEYS_ONLY", "INCLUDE"):
         return copy.deepcopy(item)
     names = [*index.table_key_attrs, *(k["AttributeName"] for k in index.schema)]
     if kind == "INCLUDE":
         names += index.projection.get("NonKeyAttributes", [])
-    entry: Any = Item.__new__(Item)
-    entry.hash_key, entry.range_key = item.hash_key, item.range_key
-    attrs = LimitedSizeDict.__new__(LimitedSizeDict)
-    dict.__init__(attrs)
-    for name in names:
-        if name in item.attrs:
-            dict.__setitem__(attrs, name, item.attrs[name])
-    entry.attrs = attrs
-    return entry
+    return _only(item, names)
 
 
 def _only(item: Any, names: list[str]) -> Any:

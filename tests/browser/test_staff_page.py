@@ -438,14 +438,22 @@ def client_row(page: Any, name: str) -> Any:
     return page.locator("#clients-rows tr").filter(has=page.get_by_text(name, exact=True))
 
 
+def fill_client(page: Any, first: str, last: str, born: str, email: str, phone: str) -> Any:
+    form = page.locator("#client-form")
+    for label, value in (
+        ("First Name", first),
+        ("Last Name", last),
+        ("Date of Birth", born),
+        ("Email", email),
+        ("Mobile Phone", phone),
+    ):
+        form.get_by_label(label).fill(value)
+    return form
+
+
 def test_staff_add_a_client_who_gets_the_portal_invitation(page, stack, staff_token):
     sign_in_as_staff(page, stack)
-    form = page.locator("#client-form")
-    form.get_by_label("First Name").fill("Amara")
-    form.get_by_label("Last Name").fill("Okonkwo")
-    form.get_by_label("Date of Birth").fill("1988-05-17")
-    form.get_by_label("Email").fill("amara.okonkwo@example.org")
-    form.get_by_label("Mobile Phone").fill("+1 617 555 0177")
+    form = fill_client(page, "Amara", "Okonkwo", "1988-05-17", "amara.okonkwo@example.org", "+1 617 555 0177")
     assert form.get_by_label("Invite to the Client Portal now").is_checked()
     form.get_by_role("button", name="Add Client").click()
 
@@ -466,12 +474,7 @@ def test_staff_add_a_client_who_gets_the_portal_invitation(page, stack, staff_to
 
 def test_a_client_added_without_invitation_is_invited_later(page, stack, staff_token):
     sign_in_as_staff(page, stack)
-    form = page.locator("#client-form")
-    form.get_by_label("First Name").fill("Tomasz")
-    form.get_by_label("Last Name").fill("Wójcik")
-    form.get_by_label("Date of Birth").fill("1970-12-01")
-    form.get_by_label("Email").fill("tomasz@example.org")
-    form.get_by_label("Mobile Phone").fill("+1 617 555 0190")
+    form = fill_client(page, "Tomasz", "Wójcik", "1970-12-01", "tomasz@example.org", "+1 617 555 0190")
     form.get_by_label("Invite to the Client Portal now").uncheck()
     form.get_by_role("button", name="Add Client").click()
 
@@ -491,12 +494,7 @@ def test_a_client_added_without_invitation_is_invited_later(page, stack, staff_t
 def test_a_missing_detail_is_explained_and_nobody_is_added(page, stack, staff_token):
     sign_in_as_staff(page, stack)
     before = len(http(stack, "GET", "/staff/clients", token=staff_token)["clients"])
-    form = page.locator("#client-form")
-    form.get_by_label("First Name").fill("Lea")
-    form.get_by_label("Last Name").fill("Berg")
-    form.get_by_label("Date of Birth").fill("1991-03-09")
-    form.get_by_label("Email").fill("not-an-email")
-    form.get_by_label("Mobile Phone").fill("+1 617 555 0111")
+    form = fill_client(page, "Lea", "Berg", "1991-03-09", "not-an-email", "+1 617 555 0111")
     form.get_by_role("button", name="Add Client").click()
     page.locator("#client-form-messages .error").first.wait_for()
     assert len(http(stack, "GET", "/staff/clients", token=staff_token)["clients"]) == before

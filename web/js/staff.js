@@ -94,6 +94,21 @@ function token() {
   return signedIn ? signedIn.token : undefined;
 }
 
+// Marks a field as wrong, puts the cursor in it and stops the work with the message.
+function refuse(input, message) {
+  input.setAttribute("aria-invalid", "true");
+  input.focus();
+  throw new Error(message);
+}
+
+// A field's trimmed value, refused with the message when empty.
+function required(input, message) {
+  input.removeAttribute("aria-invalid");
+  const value = input.value.trim();
+  if (!value) refuse(input, message);
+  return value;
+}
+
 function say(container, text) {
   container.replaceChildren(el("p", { class: "note", role: "status" }, text));
 }
@@ -495,16 +510,12 @@ function renderSettings() {
   $("set-interval").value = interval;
 }
 
-function wholeNumber(id, label, min, max) {
-  const input = $(id);
+function wholeNumber(field, label, min, max) {
+  const input = typeof field === "string" ? $(field) : field;
   const value = Number(input.value);
   const ok = input.value.trim() !== "" && Number.isInteger(value) && value >= min && value <= max;
   input.removeAttribute("aria-invalid");
-  if (!ok) {
-    input.setAttribute("aria-invalid", "true");
-    input.focus();
-    throw new Error(`${label} must be a whole number from ${min} to ${max}.`);
-  }
+  if (!ok) refuse(input, `${label} must be a whole number from ${min} to ${max}.`);
   return value;
 }
 
@@ -517,13 +528,7 @@ async function saveSettings(event) {
     scheduling.minimumNoticeHours = wholeNumber("set-notice", "Minimum notice", 0, 720);
     scheduling.horizonDays = wholeNumber("set-horizon", "How far ahead clients may book", 1, 730);
     scheduling.slotIntervalMinutes = Number($("set-interval").value);
-    const name = $("set-name").value.trim();
-    $("set-name").removeAttribute("aria-invalid");
-    if (!name) {
-      $("set-name").setAttribute("aria-invalid", "true");
-      $("set-name").focus();
-      throw new Error("Enter the practice's name.");
-    }
+    const name = required($("set-name"), "Enter the practice's name.");
     const practice = {
       name,
       timeZone: $("set-zone").value,
@@ -580,22 +585,10 @@ function typeRow(type) {
   );
 }
 
-function readType(name, minutesInput, clientType, active) {
-  const trimmed = name.value.trim();
-  name.removeAttribute("aria-invalid");
-  if (!trimmed) {
-    name.setAttribute("aria-invalid", "true");
-    name.focus();
-    throw new Error("Enter the appointment type's name.");
-  }
-  const minutes = Number(minutesInput.value);
-  minutesInput.removeAttribute("aria-invalid");
-  if (!Number.isInteger(minutes) || minutes < 15 || minutes > 240) {
-    minutesInput.setAttribute("aria-invalid", "true");
-    minutesInput.focus();
-    throw new Error("The length must be a whole number of minutes from 15 to 240.");
-  }
-  return { name: trimmed, durationMinutes: minutes, clientType, active };
+function readType(nameInput, minutesInput, clientType, active) {
+  const name = required(nameInput, "Enter the appointment type's name.");
+  const minutes = wholeNumber(minutesInput, "The length in minutes", 15, 240);
+  return { name, durationMinutes: minutes, clientType, active };
 }
 
 function keepType(saved) {
@@ -640,13 +633,7 @@ async function addClinician(event) {
   event.preventDefault();
   const input = $("new-clinician-name");
   await busy($("new-clinician-add"), $("new-clinician-messages"), async () => {
-    const name = input.value.trim();
-    input.removeAttribute("aria-invalid");
-    if (!name) {
-      input.setAttribute("aria-invalid", "true");
-      input.focus();
-      throw new Error("Enter the new clinician's name.");
-    }
+    const name = required(input, "Enter the new clinician's name.");
     const id = newId(name, new Set(state.clinicians.map((c) => c.id)));
     const saved = await api(`/staff/clinicians/${encodeURIComponent(id)}`, {
       method: "PUT", token: token(), body: { name, shownInPortal: true, appointmentTypeIds: [], hours: {}, timeOff: [] },
@@ -780,16 +767,12 @@ async function saveClinician(event) {
   $("clinician-saved").textContent = "";
   await busy($("clinician-save"), $("clinician-messages"), async () => {
     const body = {
-      name: $("clinician-name").value.trim(),
+      name: required($("clinician-name"), "Enter the clinician's name."),
       shownInPortal: $("clinician-shown").checked,
       appointmentTypeIds: [...$("clinician-types").querySelectorAll("input[data-type-id]:checked")].map((i) => i.value),
       hours: readHours(),
       timeOff: state.timeOff.map((t) => ({ ...(t.id ? { id: t.id } : {}), start: t.start, end: t.end })),
     };
-    if (!body.name) {
-      $("clinician-name").focus();
-      throw new Error("Enter the clinician's name.");
-    }
     const saved = await api(`/staff/clinicians/${encodeURIComponent(clinician.id)}`, {
       method: "PUT", token: token(), body,
     });
@@ -892,14 +875,7 @@ async function addClient(event) {
   await busy($("client-add"), $("client-form-messages"), async () => {
     const body = {};
     for (const [field, [id, label]] of Object.entries(CLIENT_FIELDS)) {
-      const input = $(id);
-      input.removeAttribute("aria-invalid");
-      body[field] = input.value.trim();
-      if (!body[field]) {
-        input.setAttribute("aria-invalid", "true");
-        input.focus();
-        throw new Error(`Enter the client's ${label.toLowerCase()}.`);
-      }
+      body[field] = required($(id), `Enter the client's ${label.toLowerCase()}.`);
     }
     const invite = $("client-invite").checked;
     state.clientKey ||= crypto.randomUUID();
