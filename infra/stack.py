@@ -63,7 +63,11 @@ class PortalStack(Stack):
         )
         functions.by_name["clients"].add_to_role_policy(
             iam.PolicyStatement(
-                actions=["cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser"],
+                actions=[
+                    "cognito-idp:AdminCreateUser",
+                    "cognito-idp:AdminGetUser",
+                    "cognito-idp:AdminListGroupsForUser",
+                ],
                 resources=[auth.pool.user_pool_arn],
             )
         )

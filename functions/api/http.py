@@ -127,12 +127,17 @@ class IdempotencyKey:
         return self
 
 
+def header(name: str) -> str | None:
+    """A request header of the current call, whatever its case."""
+    wanted = name.lower()
+    return next((v for k, v in (current().event.get("headers") or {}).items() if k.lower() == wanted), None)
+
+
 def idempotency_key() -> IdempotencyKey | None:
     """The caller's Idempotency-Key, scoped to the caller, method and path, with the body's hash.
     A malformed key is refused by `replay` or `check`, after the gate, as the contract orders."""
     call = current()
-    headers = {k.lower(): v for k, v in (call.event.get("headers") or {}).items()}
-    key = headers.get(IDEMPOTENCY_HEADER.lower())
+    key = header(IDEMPOTENCY_HEADER)
     if key is None:
         return None
     valid = 1 <= len(key) <= 255 and key.isascii() and key.isprintable()

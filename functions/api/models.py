@@ -12,6 +12,7 @@ from functions.scheduling.config import (
     AppointmentType,
     ClientType,
     Clinician,
+    Label,
     TimeOff,
     WeeklyHours,
 )
@@ -227,7 +228,7 @@ class SettingsOut(Out):
 
 
 class PracticePatch(In):
-    name: Name | None = None
+    name: Label | None = None  # a practice's name, not a person's: "Smith & Jones Counseling, LLC"
     timeZone: str | None = None
     notificationEmail: Email | None = None
     replyToEmail: Email | None = None
@@ -249,7 +250,7 @@ class SettingsPatch(In):
 
 
 class TypeIn(In):
-    name: Name | str
+    name: Label
     durationMinutes: int = Field(ge=GRID_MINUTES, le=240)
     clientType: ClientType
     active: bool = True
@@ -266,7 +267,7 @@ class TimeOffIn(In):
 
 
 class ClinicianIn(In):
-    name: str
+    name: Label
     shownInPortal: bool = True
     appointmentTypeIds: list[Id] = Field(default_factory=list, max_length=20)
     hours: WeeklyHours = Field(default_factory=dict)

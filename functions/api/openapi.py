@@ -40,6 +40,8 @@ def document() -> dict[str, Any]:
         for method, operation in operations.items():
             if method == "post" and path:
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+            if method == "put":
+                operation.setdefault("parameters", []).append(IF_NONE_MATCH_PARAMETER)
     return result
 
 
@@ -50,6 +52,16 @@ IDEMPOTENCY_PARAMETER = {
     "description": "The same key with the same body returns the first response again and changes nothing; "
     "with another body it is a 409. Keys are kept for 24 hours.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+
+IF_NONE_MATCH_PARAMETER = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "`*`: create only. When something already has this id, the answer is a 409 "
+    "`already_exists` and nothing changes.",
+    "schema": {"type": "string", "enum": ["*"]},
 }
 
 

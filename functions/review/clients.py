@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from functions import aws
 from functions.api.fields import Id
 from functions.api.http import current, idempotency_key, lambda_handler, logger, replay, respond, returns
+from functions.api.identity import STAFF_GROUP
 from functions.api.models import ClientEnvelope, ClientRecordOut, ClientsOut, NewClientIn
 from functions.scheduling.errors import Conflict, NotFound
 from functions.scheduling.lifecycle import ClientRecord
@@ -99,6 +100,15 @@ def _create_account(record: ClientRecord) -> str:
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "UsernameExistsException":
             raise
+        # An account with this email exists already: one left by an earlier attempt, or the
+        # person's own. A staff account is never made a client's (another client's is refused
+        # when linking).
+        groups = cognito.admin_list_groups_for_user(UserPoolId=pool, Username=record.email).get("Groups", [])
+        if any(g.get("GroupName") == STAFF_GROUP for g in groups):
+            raise Conflict(
+                "account_is_staff",
+                "This email belongs to a staff account; a client needs an address of their own.",
+            ) from exc
         attributes = cognito.admin_get_user(UserPoolId=pool, Username=record.email).get("UserAttributes", [])
     sub = next((a["Value"] for a in attributes if a["Name"] == "sub"), None)
     if not sub:

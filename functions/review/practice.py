@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from functions import aws
 from functions.api.fields import Id
-from functions.api.http import lambda_handler, respond, returns
+from functions.api.http import header, lambda_handler, respond, returns
 from functions.api.models import (
     ClinicianEnvelope,
     ClinicianIn,
@@ -28,7 +28,13 @@ from functions.api.models import (
     TypesOut,
 )
 from functions.scheduling.config import AppointmentType, Clinician, PracticeConfig
-from functions.scheduling.errors import Invalid
+from functions.scheduling.errors import Conflict, Invalid
+
+
+def _creating_only() -> bool:
+    """`If-None-Match: *` asks to create and never replace: the staff page adding a type or a
+    clinician under a new id must not overwrite one another session added meanwhile."""
+    return header("If-None-Match") == "*"
 
 
 def _settings(config: PracticeConfig) -> SettingsOut:
@@ -81,7 +87,11 @@ def put_type(id: Annotated[Id, Path()], body: Annotated[TypeIn, Body()]) -> Resp
     kind = _valid(AppointmentType, {"id": id, **body.model_dump()}, "")
     assert isinstance(kind, AppointmentType)
 
+    creating = _creating_only()
+
     def change(config: PracticeConfig) -> PracticeConfig:
+        if creating and id in config.appointmentTypes:
+            raise Conflict("already_exists", "An appointment type with this id already exists.")
         return config.model_copy(update={"appointmentTypes": {**config.appointmentTypes, id: kind}})
 
     aws.store().update_config(change)
@@ -101,7 +111,11 @@ def put_clinician(id: Annotated[Id, Path()], body: Annotated[ClinicianIn, Body()
     clinician = _valid(Clinician, {"id": id, **data}, "")
     assert isinstance(clinician, Clinician)
 
+    creating = _creating_only()
+
     def change(config: PracticeConfig) -> PracticeConfig:
+        if creating and id in config.clinicians:
+            raise Conflict("already_exists", "A clinician with this id already exists.")
         unknown = [t for t in clinician.appointmentTypeIds if t not in config.appointmentTypes]
         if unknown:
             raise Invalid(

@@ -29,6 +29,51 @@ def test_patch_settings_changes_only_the_fields_given(practice):
 
 
 @pytest.mark.parametrize(
+    "name", ["Smith & Jones Counseling, LLC", "St. Mary's Counseling (Main St.)", "Mind 360"]
+)
+def test_a_practice_name_is_a_business_name_not_a_persons(practice, name):
+    answer = call("PATCH", "/staff/settings", {"practice": {"name": name}}, who=STAFF)
+    assert answer.status == 200
+    assert call("GET", "/portal").body["practice"]["name"] == name
+
+
+def test_an_empty_practice_name_is_refused(practice):
+    answer = call("PATCH", "/staff/settings", {"practice": {"name": "   "}}, who=STAFF)
+    assert answer.status == 422
+    assert answer.body["error"]["fields"][0]["field"] == "practice.name"
+    assert call("GET", "/portal").body["practice"]["name"] == "Demo Counseling"
+
+
+def test_create_only_never_replaces_a_type_or_a_clinician(practice):
+    create = {"If-None-Match": "*"}
+    first = {"name": "Couples Session", "durationMinutes": 80, "clientType": "existing"}
+    made = call("PUT", "/staff/appointment-types/couples", first, who=STAFF, headers=create)
+    assert made.status == 200
+
+    again = {"name": "Couples Intake", "durationMinutes": 90, "clientType": "new"}
+    refused = call("PUT", "/staff/appointment-types/couples", again, who=STAFF, headers=create)
+    assert (refused.status, refused.body["error"]["code"]) == (409, "already_exists")
+    listed = call("GET", "/staff/appointment-types", who=STAFF).body["appointmentTypes"]
+    kept = [(t["name"], t["durationMinutes"]) for t in listed if t["id"] == "couples"]
+    assert kept == [("Couples Session", 80)]
+
+    def chen() -> list[dict[str, object]]:
+        listed = call("GET", "/staff/clinicians", who=STAFF).body["clinicians"]
+        return [c for c in listed if c["id"] == "c-chen"]
+
+    before = chen()
+    empty = {"name": "Someone Else", "appointmentTypeIds": [], "hours": {}, "timeOff": []}
+    refused = call("PUT", "/staff/clinicians/c-chen", empty, who=STAFF, headers=create)
+    assert (refused.status, refused.body["error"]["code"]) == (409, "already_exists")
+    assert chen() == before
+    assert before[0]["hours"]
+
+    assert call("PUT", "/staff/clinicians/c-new", empty, who=STAFF, headers=create).status == 200
+    # Without the header a PUT still replaces, as before.
+    assert call("PUT", "/staff/appointment-types/couples", again, who=STAFF).status == 200
+
+
+@pytest.mark.parametrize(
     ("patch", "field"),
     [
         ({"practice": {"timeZone": "Mars/Olympus"}}, "practice.timeZone"),
@@ -214,6 +259,20 @@ def test_invite_again_or_after_a_lost_link_completes_once(user_pool):
 
     assert first.status == second.status == 200
     assert len(boto3.client("cognito-idp").list_users(UserPoolId=user_pool)["Users"]) == 1
+
+
+def test_a_staff_account_is_never_made_a_clients(user_pool):
+    cognito = boto3.client("cognito-idp")
+    cognito.create_group(UserPoolId=user_pool, GroupName="staff")
+    cognito.admin_create_user(UserPoolId=user_pool, Username=NEW_CLIENT["email"])
+    cognito.admin_add_user_to_group(UserPoolId=user_pool, Username=NEW_CLIENT["email"], GroupName="staff")
+    client_id = call("POST", "/staff/clients", NEW_CLIENT, who=STAFF).body["client"]["id"]
+
+    answer = call("POST", f"/staff/clients/{client_id}/invite", who=STAFF)
+
+    assert (answer.status, answer.body["error"]["code"]) == (409, "account_is_staff")
+    listed = call("GET", "/staff/clients", who=STAFF).body["clients"]
+    assert [c["hasAccount"] for c in listed if c["id"] == client_id] == [False]
 
 
 def test_clients_are_listed_for_staff_only(practice):
