@@ -520,6 +520,7 @@ def test_a_new_client_from_the_queue_is_added_with_the_requests_details(page, st
 
     client_row(page, "Ines Moreau").wait_for()
     # On the list now: the queue no longer offers to add her.
+    assert row_of(page, request_id).get_by_text("ines.moreau@example.org").is_visible()
     assert row_of(page, request_id).get_by_role("button", name="Add to Clients").count() == 0
     stored = http(stack, "GET", "/staff/clients", token=staff_token)["clients"]
     assert [c["lastName"] for c in stored if c["email"] == "ines.moreau@example.org"] == ["Moreau"]
@@ -616,3 +617,64 @@ def test_a_new_clinician_with_hours_is_offered_in_the_portal(page, stack, restor
         f"/availability?clientType=existing&clinicianId={jordan['id']}&from={tuesday}&to={tuesday}",
     )["slots"]
     assert [datetime.fromisoformat(s["start"]).astimezone(NY).hour for s in slots] == [10, 11, 12, 13]
+
+
+def test_an_email_already_on_the_list_is_asked_about_once(page, stack, staff_token):
+    sign_in_as_staff(page, stack)
+    form = fill_client(page, "Sam", "Jordan", "2012-09-30", "client@demo.test", "+1 617 555 0123")
+    form.get_by_label("Invite to the Client Portal now").uncheck()
+    form.get_by_role("button", name="Add Client").click()
+    page.locator("#client-form-messages").get_by_text("already on the client list with this email").wait_for()
+    emails = [c["email"] for c in http(stack, "GET", "/staff/clients", token=staff_token)["clients"]]
+    assert emails.count("client@demo.test") == 1
+
+    form.get_by_role("button", name="Add Client").click()  # a family sharing an address
+    client_row(page, "Sam Jordan").wait_for()
+    emails = [c["email"] for c in http(stack, "GET", "/staff/clients", token=staff_token)["clients"]]
+    assert emails.count("client@demo.test") == 2
+
+
+def test_a_failed_invitation_says_so_and_offers_it_again(page, stack, staff_token):
+    sign_in_as_staff(page, stack)
+    form = fill_client(page, "Front", "Desk", "1980-01-01", "staff@demo.test", "+1 617 555 0199")
+    form.get_by_role("button", name="Add Client").click()
+
+    page.locator("#clients-messages").get_by_text("is added, but the invitation failed").wait_for()
+    assert "staff account" in page.locator("#clients-messages").inner_text()
+    row = client_row(page, "Front Desk")
+    invite = row.get_by_role("button", name="Invite to Portal")
+    assert invite.is_visible()
+    assert page.evaluate("document.activeElement.textContent") == "Invite to Portal"
+    stored = http(stack, "GET", "/staff/clients", token=staff_token)["clients"]
+    assert [c["hasAccount"] for c in stored if c["lastName"] == "Desk"] == [False]
+
+
+def test_adding_a_type_never_replaces_one_another_session_added(page, stack, staff_token, restored_practice):
+    sign_in_as_staff(page, stack)
+    # Meanwhile, on another computer, the same name is added (the id the page would choose).
+    theirs = {"name": "Couples Session", "durationMinutes": 80, "clientType": "existing"}
+    http(stack, "PUT", "/staff/appointment-types/couples-session", theirs, token=staff_token)
+
+    form = page.locator("#type-form")
+    form.get_by_label("Name").fill("Couples Session")
+    form.get_by_label("Length (minutes)").fill("90")
+    form.get_by_role("button", name="Add Appointment Type").click()
+    page.locator("#type-added").get_by_text("Added Couples Session").wait_for()
+
+    stored = http(stack, "GET", "/staff/appointment-types", token=staff_token)["appointmentTypes"]
+    couples = {t["id"]: t["durationMinutes"] for t in stored if t["name"] == "Couples Session"}
+    assert couples == {"couples-session": 80, "couples-session-2": 90}
+
+
+def test_saving_a_type_keeps_the_keyboard_on_its_row_and_other_rows_edits(page, stack, restored_practice):
+    sign_in_as_staff(page, stack)
+    intake = page.locator('#types-rows tr[data-type-id="intake"]')
+    intake.get_by_label("Name of Therapy Intake").fill("First Visit (typed, not saved)")
+    session = page.locator('#types-rows tr[data-type-id="session"]')
+    session.get_by_label("Length in minutes of Therapy Session").fill("55")
+    session.get_by_role("button", name="Save Therapy Session").focus()
+    page.keyboard.press("Enter")
+    page.locator("#types-messages").get_by_text("Saved Therapy Session.").wait_for()
+
+    assert page.evaluate("document.activeElement.textContent") == "Save Therapy Session"
+    assert intake.get_by_label("Name of Therapy Intake").input_value() == "First Visit (typed, not saved)"

@@ -21,9 +21,9 @@ export class ApiError extends Error {
 }
 
 // POSTs carry an Idempotency-Key, so that a retried click never makes a second request.
-export async function api(path, { method = "GET", body, token, key } = {}) {
+export async function api(path, { method = "GET", body, token, key, headers: extra = {} } = {}) {
   const { apiBaseUrl } = await config();
-  const headers = { Accept: "application/json" };
+  const headers = { Accept: "application/json", ...extra };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
   if (method === "POST") headers["Idempotency-Key"] = key || crypto.randomUUID();

@@ -27,7 +27,9 @@ const state = {
   deciding: null, // {request, action, opener}
   clinician: null, // the clinician being edited
   timeOff: [], // its time off as edited: [{id?, start, end}]
+  clinicianDirty: false, // the clinician form has changes not saved yet
   clients: [],
+  duplicateEmail: null, // an email already on the list that staff were asked about
   clientKey: null, // the Idempotency-Key of the client being added, kept until it is added
 };
 
@@ -126,6 +128,7 @@ function clinicianName(id) {
 // Runs a click's work with its button disabled; errors go to the given container. A session that
 // ended (401) sends staff back to sign in.
 async function busy(button, container, work) {
+  const hadFocus = Boolean(button) && document.activeElement === button;
   if (button) button.disabled = true;
   container.replaceChildren();
   try {
@@ -139,7 +142,12 @@ async function busy(button, container, work) {
       showError(container, error);
     }
   } finally {
-    if (button) button.disabled = false;
+    if (button) {
+      button.disabled = false;
+      // Disabling dropped the keyboard's focus to the page: give it back unless it moved on.
+      const dropped = !document.activeElement || document.activeElement === document.body;
+      if (hadFocus && button.isConnected && dropped) button.focus();
+    }
   }
 }
 
@@ -535,8 +543,14 @@ async function saveSettings(event) {
       notificationEmail: $("set-notify").value.trim() || null,
       replyToEmail: $("set-reply").value.trim() || null,
     };
+    const zoneBefore = zone();
     state.settings = await api("/staff/settings", { method: "PATCH", token: token(), body: { practice, scheduling } });
     renderSettings();
+    if (zone() !== zoneBefore) {
+      // Every time on the page is shown in the practice's zone.
+      renderQueue();
+      renderTimeOff();
+    }
     $("settings-saved").textContent = "Saved";
   });
 }
@@ -579,7 +593,9 @@ function typeRow(type) {
       })),
     el("td", { dataset: { label: "For" } }, forWhom),
     el("td", { dataset: { label: "Offered" } },
-      el("label", {}, el("input", { type: "checkbox", checked: type.active, dataset: { field: "active" } }), " Offered")),
+      el("label", {}, el("input", {
+        type: "checkbox", checked: type.active, "aria-label": `Offered: ${type.name}`, dataset: { field: "active" },
+      }), " Offered")),
     el("td", {},
       el("button", { type: "button", class: "secondary", onclick: (e) => saveType(type, e.currentTarget) }, `Save ${type.name}`)),
   );
@@ -591,12 +607,53 @@ function readType(nameInput, minutesInput, clientType, active) {
   return { name, durationMinutes: minutes, clientType, active };
 }
 
+// Puts one type's row in place (replacing its old row, or in name order), leaving the others and
+// whatever is typed in them alone; returns the row.
+function placeTypeRow(type) {
+  const rows = $("types-rows");
+  const row = typeRow(type);
+  const old = rows.querySelector(`tr[data-type-id="${CSS.escape(type.id)}"]`);
+  if (old) old.replaceWith(row);
+  else {
+    const after = [...rows.children].find((r) => {
+      const other = state.types.find((t) => t.id === r.dataset.typeId);
+      return other && other.name.localeCompare(type.name) > 0;
+    });
+    rows.insertBefore(row, after || null);
+  }
+  return row;
+}
+
 function keepType(saved) {
   state.types = [...state.types.filter((t) => t.id !== saved.id), saved];
-  renderTypes();
+  const row = placeTypeRow(saved);
   // The clinician form lists the types: keep what is ticked there, saved or not.
   const ticked = $("clinician-types").querySelectorAll("input[data-type-id]:checked");
   renderClinicianTypes(new Set([...ticked].map((i) => i.value)));
+  return row;
+}
+
+// Creates a type or a clinician under a fresh id made from its name, never replacing one: a 409
+// means another session took that id meanwhile, so the list is read again and the next id tried.
+const COLLECTIONS = {
+  types: { path: "/staff/appointment-types", field: "appointmentTypes" },
+  clinicians: { path: "/staff/clinicians", field: "clinicians" },
+};
+
+async function createNamed(collection, name, body) {
+  const { path, field } = COLLECTIONS[collection];
+  for (let attempt = 1; ; attempt += 1) {
+    const id = newId(name, new Set(state[collection].map((x) => x.id)));
+    try {
+      return await api(`${path}/${encodeURIComponent(id)}`, {
+        method: "PUT", token: token(), body, headers: { "If-None-Match": "*" },
+      });
+    } catch (error) {
+      if (error.status !== 409 || error.code !== "already_exists" || attempt >= 3) throw error;
+      state[collection] = (await api(path, { token: token() }))[field];
+      if (collection === "types") renderTypes();
+    }
+  }
 }
 
 async function saveType(type, button) {
@@ -607,8 +664,9 @@ async function saveType(type, button) {
     const saved = await api(`/staff/appointment-types/${encodeURIComponent(type.id)}`, {
       method: "PUT", token: token(), body,
     });
-    keepType(saved.appointmentType);
+    const row = keepType(saved.appointmentType);
     say($("types-messages"), `Saved ${saved.appointmentType.name}.`);
+    row.querySelector("button").focus();
   });
 }
 
@@ -617,10 +675,7 @@ async function addType(event) {
   $("type-added").textContent = "";
   await busy($("type-add"), $("type-form-messages"), async () => {
     const body = readType($("type-name"), $("type-minutes"), $("type-for").value, true);
-    const id = newId(body.name, new Set(state.types.map((t) => t.id)));
-    const saved = await api(`/staff/appointment-types/${encodeURIComponent(id)}`, {
-      method: "PUT", token: token(), body,
-    });
+    const saved = await createNamed("types", body.name, body);
     keepType(saved.appointmentType);
     $("type-form").reset();
     $("type-added").textContent = `Added ${saved.appointmentType.name}. Offer it under each clinician who provides it.`;
@@ -634,19 +689,24 @@ async function addClinician(event) {
   const input = $("new-clinician-name");
   await busy($("new-clinician-add"), $("new-clinician-messages"), async () => {
     const name = required(input, "Enter the new clinician's name.");
-    const id = newId(name, new Set(state.clinicians.map((c) => c.id)));
-    const saved = await api(`/staff/clinicians/${encodeURIComponent(id)}`, {
-      method: "PUT", token: token(), body: { name, shownInPortal: true, appointmentTypeIds: [], hours: {}, timeOff: [] },
+    const saved = await createNamed("clinicians", name, {
+      name, shownInPortal: true, appointmentTypeIds: [], hours: {}, timeOff: [],
     });
-    state.clinicians = [...state.clinicians, saved.clinician];
+    state.clinicians = [...state.clinicians.filter((c) => c.id !== saved.clinician.id), saved.clinician];
     input.value = "";
+    if (state.clinicianDirty && state.clinician) {
+      // Keep the changes being made to another clinician: the new one waits in the list.
+      renderClinicianOptions(state.clinician.id);
+      say($("new-clinician-messages"), `Added ${name}. Save ${state.clinician.name} first, then choose ${name} under Clinician.`);
+      return;
+    }
     renderClinicianChoice(saved.clinician.id);
     say($("clinician-messages"), `Added ${name}. Choose their appointment types and weekly hours, then Save Clinician.`);
     $("clinician-name").focus();
   });
 }
 
-function renderClinicianChoice(selected) {
+function renderClinicianOptions(selected) {
   const choice = $("clinician-choice");
   const keep = selected || choice.value || (state.clinicians[0] && state.clinicians[0].id);
   choice.replaceChildren(
@@ -654,12 +714,17 @@ function renderClinicianChoice(selected) {
   );
   if (keep) choice.value = keep;
   $("clinician-form").hidden = !state.clinicians.length;
+}
+
+function renderClinicianChoice(selected) {
+  renderClinicianOptions(selected);
   editClinician();
 }
 
 function editClinician() {
   const clinician = state.clinicians.find((c) => c.id === $("clinician-choice").value);
   state.clinician = clinician || null;
+  state.clinicianDirty = false;
   $("clinician-messages").replaceChildren();
   $("clinician-saved").textContent = "";
   if (!clinician) return;
@@ -709,6 +774,7 @@ function renderTimeOff() {
           type: "button", class: "secondary", "aria-label": `Remove time off ${words}`,
           onclick: () => {
             state.timeOff = state.timeOff.filter((t) => t !== entry);
+            state.clinicianDirty = true;
             renderTimeOff();
             $("time-off-start").focus();
           },
@@ -731,6 +797,7 @@ function addTimeOff() {
     return;
   }
   state.timeOff.push({ start, end });
+  state.clinicianDirty = true;
   $("time-off-start").value = "";
   $("time-off-end").value = "";
   renderTimeOff();
@@ -877,22 +944,52 @@ async function addClient(event) {
     for (const [field, [id, label]] of Object.entries(CLIENT_FIELDS)) {
       body[field] = required($(id), `Enter the client's ${label.toLowerCase()}.`);
     }
+    // Another client with this email is most often this one, added before (a lost answer, a
+    // second visit); sometimes a family sharing an address. Ask once.
+    const same = state.clients.find((c) => sameEmail(c.email, body.email));
+    if (same && state.duplicateEmail !== body.email.toLowerCase()) {
+      state.duplicateEmail = body.email.toLowerCase();
+      refuse(
+        $("client-email"),
+        `${same.firstName} ${same.lastName} is already on the client list with this email. `
+          + "Select Add Client again to add another client with the same email.",
+      );
+    }
+    state.duplicateEmail = null;
     const invite = $("client-invite").checked;
     state.clientKey ||= crypto.randomUUID();
-    const added = await api("/staff/clients", { method: "POST", token: token(), body, key: state.clientKey });
+    let added;
+    try {
+      added = await api("/staff/clients", { method: "POST", token: token(), body, key: state.clientKey });
+    } catch (error) {
+      // No answer, or the server failed: the client may have been added all the same. Read the
+      // list again, so that trying again with changed details is told, not duplicated.
+      if (!error.status || error.status >= 500) {
+        state.clients = (await api("/staff/clients", { token: token() }).catch(() => ({ clients: state.clients }))).clients;
+        renderClients();
+      }
+      throw error;
+    }
     state.clientKey = null;
     keepClient(added.client);
     $("client-form").reset();
     renderClients();
     const name = `${added.client.firstName} ${added.client.lastName}`;
     $("client-added").textContent = `Added ${name}`;
-    if (invite && !added.client.hasAccount) {
+    if (!invite || added.client.hasAccount) return;
+    try {
       const invited = await api(`/staff/clients/${encodeURIComponent(added.client.id)}/invite`, {
         method: "POST", token: token(),
       });
       keepClient(invited.client);
       renderClients();
       $("client-added").textContent = `Added ${name} and emailed the Client Portal invitation to ${invited.client.email}`;
+    } catch (error) {
+      if (error.status === 401) throw error;
+      $("client-added").textContent = `Added ${name}`;
+      showError($("clients-messages"), new Error(`${name} is added, but the invitation failed: ${error.message}`));
+      const retry = document.querySelector(`#clients-rows tr[data-client-id="${CSS.escape(added.client.id)}"] button`);
+      if (retry) retry.focus();
     }
   });
 }
@@ -918,6 +1015,7 @@ function start() {
   $("settings-form").addEventListener("submit", saveSettings);
   $("clinician-choice").addEventListener("change", editClinician);
   $("clinician-form").addEventListener("submit", saveClinician);
+  $("clinician-form").addEventListener("input", () => { state.clinicianDirty = true; });
   $("time-off-add").addEventListener("click", addTimeOff);
   $("client-form").addEventListener("submit", addClient);
   $("type-form").addEventListener("submit", addType);
