@@ -496,7 +496,9 @@ def test_a_missing_detail_is_explained_and_nobody_is_added(page, stack, staff_to
     before = len(http(stack, "GET", "/staff/clients", token=staff_token)["clients"])
     form = fill_client(page, "Lea", "Berg", "1991-03-09", "not-an-email", "+1 617 555 0111")
     form.get_by_role("button", name="Add Client").click()
-    page.locator("#client-form-messages .error").first.wait_for()
+    page.locator("#client-form-messages").get_by_text("Email: ").wait_for()  # the server's answer
+    assert form.get_by_label("Email").get_attribute("aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.id") == "client-email"
     assert len(http(stack, "GET", "/staff/clients", token=staff_token)["clients"]) == before
 
     form.get_by_label("Mobile Phone").fill("")

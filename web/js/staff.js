@@ -111,6 +111,25 @@ function required(input, message) {
   return value;
 }
 
+// Ties the server's field errors to the form's fields (by their name): each line says the
+// field's label, the field is marked invalid, and the first one gets the cursor.
+function markFields(form, container, error) {
+  if (!form || !error.fields || !error.fields.length) return;
+  const lines = container.querySelectorAll("p.error");
+  let first = null;
+  error.fields.forEach((problem, i) => {
+    const name = String(problem.field).split(".").pop();
+    const input = form.querySelector(`[name="${CSS.escape(name)}"]`);
+    const line = lines[i + 1];
+    if (!input || !line) return;
+    const label = input.labels && input.labels.length ? input.labels[0].textContent.trim() : name;
+    line.textContent = `${label}: ${problem.message}`;
+    input.setAttribute("aria-invalid", "true");
+    first ||= input;
+  });
+  if (first) first.focus();
+}
+
 function say(container, text) {
   container.replaceChildren(el("p", { class: "note", role: "status" }, text));
 }
@@ -140,6 +159,7 @@ async function busy(button, container, work) {
       say($("messages"), "Your session ended. Please sign in again.");
     } else {
       showError(container, error);
+      markFields(button && button.form, container, error);
     }
   } finally {
     if (button) {
