@@ -680,3 +680,20 @@ def test_saving_a_type_keeps_the_keyboard_on_its_row_and_other_rows_edits(page, 
 
     assert page.evaluate("document.activeElement.textContent") == "Save Therapy Session"
     assert intake.get_by_label("Name of Therapy Intake").input_value() == "First Visit (typed, not saved)"
+
+
+def test_a_panel_that_cannot_load_leaves_the_others_working(page, stack):
+    body = json.dumps({"error": {"code": "unavailable", "message": "Please try again in a moment."}})
+    page.route(
+        "**/staff/clients",
+        lambda route: (
+            route.fulfill(status=503, content_type="application/json", body=body)
+            if route.request.method == "GET"
+            else route.continue_()
+        ),
+    )
+    sign_in_as_staff(page, stack)
+    page.locator("#messages").get_by_text("Please try again in a moment.").wait_for()
+    assert page.locator("#clients-summary").inner_text() == "The client list could not be loaded."
+    assert page.locator('#types-rows tr[data-type-id="session"]').is_visible()
+    assert page.locator("#clinician-form").get_by_label("Name").input_value() != ""

@@ -260,17 +260,21 @@ async function enter() {
   showOnly("view-staff");
   renderSettings();
   await busy(null, $("messages"), async () => {
-    const [types, clinicians, clients] = await Promise.all([
+    // Each panel shows what arrived; the first failure is reported.
+    const [types, clinicians, clients] = await Promise.allSettled([
       api("/staff/appointment-types", { token: token() }),
       api("/staff/clinicians", { token: token() }),
       api("/staff/clients", { token: token() }),
     ]);
-    state.types = types.appointmentTypes;
-    state.clinicians = clinicians.clinicians;
-    state.clients = clients.clients;
+    if (types.status === "fulfilled") state.types = types.value.appointmentTypes;
+    if (clinicians.status === "fulfilled") state.clinicians = clinicians.value.clinicians;
+    if (clients.status === "fulfilled") state.clients = clients.value.clients;
     renderTypes();
     renderClinicianChoice();
     renderClients();
+    if (clients.status === "rejected") $("clients-summary").textContent = "The client list could not be loaded.";
+    const failed = [types, clinicians, clients].find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
   });
   await loadQueue();
   $("queue-title").tabIndex = -1;
