@@ -697,3 +697,20 @@ def test_a_panel_that_cannot_load_leaves_the_others_working(page, stack):
     assert page.locator("#clients-summary").inner_text() == "The client list could not be loaded."
     assert page.locator('#types-rows tr[data-type-id="session"]').is_visible()
     assert page.locator("#clinician-form").get_by_label("Name").input_value() != ""
+
+
+def test_saving_settings_keeps_what_another_staff_member_changed_meanwhile(
+    page, stack, staff_token, restored_settings
+):
+    sign_in_as_staff(page, stack)
+    # Meanwhile, another staff member turns cancelling off.
+    http(stack, "PATCH", "/staff/settings", {"scheduling": {"cancel": False}}, token=staff_token)
+
+    settings = page.locator("#settings-form")
+    settings.get_by_label("Minimum notice (hours)").fill("36")
+    settings.get_by_role("button", name="Save Settings").click()
+    page.locator("#settings-saved", has_text="Saved").wait_for()
+
+    portal = http(stack, "GET", "/portal")["scheduling"]
+    assert (portal["minimumNoticeHours"], portal["cancel"]) == (36, False)
+    assert not settings.get_by_label("Clients may cancel").is_checked()  # the page shows the result

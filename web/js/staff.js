@@ -567,8 +567,17 @@ async function saveSettings(event) {
       notificationEmail: $("set-notify").value.trim() || null,
       replyToEmail: $("set-reply").value.trim() || null,
     };
+    // Only what changed since the page read the settings: another staff member's change to
+    // another field in the meantime is kept, not overwritten with what this page showed.
+    const changed = (mine, theirs) => Object.fromEntries(
+      Object.entries(mine).filter(([field, value]) => (theirs[field] ?? null) !== value),
+    );
+    const body = {
+      practice: changed(practice, state.settings.practice),
+      scheduling: changed(scheduling, state.settings.scheduling),
+    };
     const zoneBefore = zone();
-    state.settings = await api("/staff/settings", { method: "PATCH", token: token(), body: { practice, scheduling } });
+    state.settings = await api("/staff/settings", { method: "PATCH", token: token(), body });
     renderSettings();
     if (zone() !== zoneBefore) {
       // Every time on the page is shown in the practice's zone.
