@@ -499,6 +499,8 @@ def test_a_missing_detail_is_explained_and_nobody_is_added(page, stack, staff_to
     page.locator("#client-form-messages").get_by_text("Email: ").wait_for()  # the server's answer
     assert form.get_by_label("Email").get_attribute("aria-invalid") == "true"
     assert page.evaluate("document.activeElement.id") == "client-email"
+    described = form.get_by_label("Email").get_attribute("aria-describedby")
+    assert page.locator(f"#{described}").inner_text().startswith("Email: ")
     assert len(http(stack, "GET", "/staff/clients", token=staff_token)["clients"]) == before
 
     form.get_by_label("Mobile Phone").fill("")
@@ -506,6 +508,7 @@ def test_a_missing_detail_is_explained_and_nobody_is_added(page, stack, staff_to
     form.get_by_role("button", name="Add Client").click()
     page.locator("#client-form-messages").get_by_text("Enter the client's mobile phone.").wait_for()
     assert form.get_by_label("Mobile Phone").get_attribute("aria-invalid") == "true"
+    assert form.get_by_label("Email").get_attribute("aria-invalid") is None  # fixed since
     assert len(http(stack, "GET", "/staff/clients", token=staff_token)["clients"]) == before
 
 

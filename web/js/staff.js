@@ -112,9 +112,18 @@ function required(input, message) {
 }
 
 // Ties the server's field errors to the form's fields (by their name): each line says the
-// field's label, the field is marked invalid, and the first one gets the cursor.
+// field's label and describes the field, which is marked invalid; the first one gets the cursor.
+// What an earlier answer marked is cleared first.
 function markFields(form, container, error) {
-  if (!form || !error.fields || !error.fields.length) return;
+  if (!form) return;
+  for (const input of form.querySelectorAll("[data-server-error]")) {
+    input.removeAttribute("aria-invalid");
+    const before = input.dataset.serverError;
+    if (before) input.setAttribute("aria-describedby", before);
+    else input.removeAttribute("aria-describedby");
+    delete input.dataset.serverError;
+  }
+  if (!error.fields || !error.fields.length) return;
   const lines = container.querySelectorAll("p.error");
   let first = null;
   error.fields.forEach((problem, i) => {
@@ -124,6 +133,10 @@ function markFields(form, container, error) {
     if (!input || !line) return;
     const label = input.labels && input.labels.length ? input.labels[0].textContent.trim() : name;
     line.textContent = `${label}: ${problem.message}`;
+    line.id = `${input.id}-server-error`;
+    const before = input.getAttribute("aria-describedby") || "";
+    input.dataset.serverError = before;
+    input.setAttribute("aria-describedby", `${before} ${line.id}`.trim());
     input.setAttribute("aria-invalid", "true");
     first ||= input;
   });
@@ -150,6 +163,7 @@ async function busy(button, container, work) {
   const hadFocus = Boolean(button) && document.activeElement === button;
   if (button) button.disabled = true;
   container.replaceChildren();
+  markFields(button && button.form, container, {}); // clears the marks of an earlier answer
   try {
     await work();
   } catch (error) {
