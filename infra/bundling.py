@@ -42,10 +42,13 @@ def runtime_requirements() -> list[str]:
 
 
 def dependencies_dir() -> Path:
-    """The installed dependencies for Lambda's platform, built once per dependency list."""
+    """The installed dependencies for Lambda's platform, built once per dependency list (and
+    compiled once, when a Python 3.13 is at hand: every function's bundle copies them)."""
     requirements = runtime_requirements()
+    python = lambda_python()
+    compiled = "compiled" if python else "sources"
     key = hashlib.sha256(
-        "\n".join([PLATFORM, PYTHON_VERSION, "no-compile", *requirements]).encode()
+        "\n".join([PLATFORM, PYTHON_VERSION, "no-compile", compiled, *requirements]).encode()
     ).hexdigest()[:16]
     target = ROOT / "build" / f"lambda-deps-{key}"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -76,6 +79,8 @@ def dependencies_dir() -> Path:
                 ],
                 check=True,
             )
+            if python is not None:
+                compile_bytecode(target, python)
             (target / ".complete").touch()
     return target
 
@@ -98,7 +103,7 @@ class _LocalBundler:
         )
         python = lambda_python()
         if python is not None:
-            compile_bytecode(out, python)
+            compile_bytecode(out / "functions", python, "/var/task/functions")
         elif not _warned:
             _warned.append(True)
             print(
@@ -137,11 +142,12 @@ def _version_of(python: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def compile_bytecode(directory: Path, python: str) -> None:
+def compile_bytecode(directory: Path, python: str, prefix: str = "/var/task") -> None:
     """Bytecode for every module of the bundle, checked by nothing but its presence: the zip's
     file times cannot invalidate it, and the sources never change on Lambda. Compiled afresh
     (-f: bytecode already there may be of another kind), naming the files by where Lambda puts
-    them (/var/task), so that the bundle, and the asset hash, do not depend on the build path."""
+    them (`prefix`, under /var/task), so that the bundle, and the asset hash, do not depend on
+    the build path."""
     subprocess.run(  # noqa: S603
         [
             python,
@@ -156,7 +162,7 @@ def compile_bytecode(directory: Path, python: str) -> None:
             "-s",
             str(directory),
             "-p",
-            "/var/task",
+            prefix,
             str(directory),
         ],
         check=True,
