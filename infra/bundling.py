@@ -16,6 +16,7 @@ bundle ships sources only and synth says so.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import os
 import shutil
@@ -117,14 +118,18 @@ class _LocalBundler:
 def lambda_python() -> str | None:
     """An interpreter of Lambda's Python version: $LAMBDA_PYTHON, which must be one, or else
     python3.13 on the PATH if it runs (a pyenv shim of a version not installed does not); None
-    if there is none."""
-    chosen = os.environ.get("LAMBDA_PYTHON")
+    if there is none. Asked once per setting: every function's bundle asks."""
+    return _lambda_python(os.environ.get("LAMBDA_PYTHON"), os.environ.get("PATH"))
+
+
+@functools.cache
+def _lambda_python(chosen: str | None, path: str | None) -> str | None:
     if chosen:
         version = _version_of(chosen)
         if version != PYTHON_VERSION:
             raise RuntimeError(f"LAMBDA_PYTHON is Python {version or '?'}; Lambda runs {PYTHON_VERSION}")
         return chosen
-    found = shutil.which(f"python{PYTHON_VERSION}")
+    found = shutil.which(f"python{PYTHON_VERSION}", path=path)
     return found if found and _version_of(found) == PYTHON_VERSION else None
 
 

@@ -10,11 +10,8 @@ import urllib.request
 import boto3
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) < 3:
-        sys.stderr.write("usage: python -m functions.local.token EMAIL PASSWORD [http://127.0.0.1:8000]\n")
-        return 2
-    url = argv[3] if len(argv) > 3 else "http://127.0.0.1:8000"
+def id_token(url: str, email: str, password: str) -> str:
+    """An ID token from the user pool of the local stack at `url`, as the portal signs in."""
     with urllib.request.urlopen(f"{url.rstrip('/')}/config.json", timeout=10) as answer:  # noqa: S310
         config = json.load(answer)
     cognito = boto3.client(
@@ -27,9 +24,16 @@ def main(argv: list[str]) -> int:
     result = cognito.initiate_auth(
         ClientId=config["userPoolClientId"],
         AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": argv[1], "PASSWORD": argv[2]},
+        AuthParameters={"USERNAME": email, "PASSWORD": password},
     )
-    print(result["AuthenticationResult"]["IdToken"])
+    return str(result["AuthenticationResult"]["IdToken"])
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 3:
+        sys.stderr.write("usage: python -m functions.local.token EMAIL PASSWORD [http://127.0.0.1:8000]\n")
+        return 2
+    print(id_token(argv[3] if len(argv) > 3 else "http://127.0.0.1:8000", argv[1], argv[2]))
     return 0
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from functions import demo
+from functions.local.token import id_token
 from functions.notify.render import when
 from tests.browser.conftest import CLIENT, STAFF, outbox, screenshot
 
@@ -172,18 +173,7 @@ def test_cancel_and_its_approval_turn_red(page, stack):
 
 
 def _token(stack: Any, email: str, password: str) -> str:
-    import boto3
-
-    config = _get(stack, "/config.json", None)
-    cognito = boto3.client(
-        "cognito-idp", endpoint_url=config["cognitoEndpoint"], region_name=config["region"]
-    )
-    result = cognito.initiate_auth(
-        ClientId=config["userPoolClientId"],
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": password},
-    )
-    return str(result["AuthenticationResult"]["IdToken"])
+    return id_token(stack.url, email, password)
 
 
 def _get(stack: Any, path: str, token: str | None) -> Any:

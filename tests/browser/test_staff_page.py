@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-import boto3
 import pytest
 
+from functions.local.token import id_token
 from tests.browser.conftest import ARTIFACTS, CLIENT, STAFF, outbox, screenshot
 from tests.integration.conftest import NY, at, new_request, next_weekday
 
@@ -38,20 +38,7 @@ def http(stack: Any, method: str, path: str, body: Any = None, token: str | None
 
 
 def token_for(stack: Any, email: str, password: str) -> str:
-    config = http(stack, "GET", "/config.json")
-    cognito = boto3.client(
-        "cognito-idp",
-        endpoint_url=config["cognitoEndpoint"],
-        region_name=config["region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    result = cognito.initiate_auth(
-        ClientId=config["userPoolClientId"],
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": password},
-    )
-    return str(result["AuthenticationResult"]["IdToken"])
+    return id_token(stack.url, email, password)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -24,6 +23,7 @@ from schemathesis.checks import (
 
 from functions.local.provision import CLIENT, STAFF
 from functions.local.stack import LocalStack
+from functions.local.token import id_token
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
 MINIMUM_CASES = int(os.environ.get("FUZZ_MIN_CASES", "0"))
@@ -39,26 +39,9 @@ def stack() -> Iterator[LocalStack]:
     running.stop()
 
 
-def _token(config: dict[str, Any], email: str, password: str) -> str:
-    cognito = boto3.client(
-        "cognito-idp", endpoint_url=config["cognitoEndpoint"], region_name=config["region"]
-    )
-    answer = cognito.initiate_auth(
-        ClientId=config["userPoolClientId"],
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": password},
-    )
-    return str(answer["AuthenticationResult"]["IdToken"])
-
-
 @pytest.fixture(scope="module")
 def tokens(stack: LocalStack) -> dict[str, str]:
-    import json
-    import urllib.request
-
-    with urllib.request.urlopen(f"{stack.url}/config.json", timeout=10) as answer:
-        config = json.load(answer)
-    return {"/me": _token(config, *CLIENT), "/staff": _token(config, *STAFF)}
+    return {"/me": id_token(stack.url, *CLIENT), "/staff": id_token(stack.url, *STAFF)}
 
 
 def _operations() -> list[Any]:

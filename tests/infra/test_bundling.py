@@ -29,7 +29,10 @@ def test_no_interpreter_of_lambdas_version_means_sources_only(monkeypatch, tmp_p
     assert bundling.lambda_python() is None
 
     # A pyenv shim for a version that is not installed is on the PATH but does not run.
-    shim = tmp_path / f"python{bundling.PYTHON_VERSION}"
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    monkeypatch.setenv("PATH", str(shims))
+    shim = shims / f"python{bundling.PYTHON_VERSION}"
     shim.write_text("#!/bin/sh\necho 'pyenv: version not installed' >&2\nexit 127\n")
     shim.chmod(0o755)
     assert bundling.lambda_python() is None

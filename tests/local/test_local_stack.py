@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from functions.local.provision import CLIENT, STAFF
 from functions.local.stack import LocalStack
+from functions.local.token import id_token
 from tests.integration.conftest import at, new_request, next_weekday
 
 
@@ -68,16 +69,7 @@ def http(stack):
 
 
 def sign_in(http: Http, email: str, password: str) -> str:
-    _, config, _ = http("GET", "/config.json")
-    cognito = boto3.client(
-        "cognito-idp", endpoint_url=config["cognitoEndpoint"], region_name=config["region"]
-    )
-    answer = cognito.initiate_auth(
-        ClientId=config["userPoolClientId"],
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": password},
-    )
-    return str(answer["AuthenticationResult"]["IdToken"])
+    return id_token(http.url, email, password)
 
 
 def emails_to(http: Http, address: str, count: int, timeout: float = 10) -> list[dict[str, Any]]:
