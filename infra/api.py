@@ -289,29 +289,23 @@ def _web_acl(scope: Construct, limit: int) -> wafv2.CfnWebACL:
             visibility_config=visibility(name),
         )
 
+    def matching(
+        field: wafv2.CfnWebACL.FieldToMatchProperty, how: str, text: str
+    ) -> wafv2.CfnWebACL.StatementProperty:
+        return wafv2.CfnWebACL.StatementProperty(
+            byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                field_to_match=field,
+                positional_constraint=how,
+                search_string=text,
+                text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+            )
+        )
+
     public_requests = wafv2.CfnWebACL.StatementProperty(
         and_statement=wafv2.CfnWebACL.AndStatementProperty(
             statements=[
-                wafv2.CfnWebACL.StatementProperty(
-                    byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
-                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(method={}),
-                        positional_constraint="EXACTLY",
-                        search_string="POST",
-                        text_transformations=[
-                            wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
-                        ],
-                    )
-                ),
-                wafv2.CfnWebACL.StatementProperty(
-                    byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
-                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
-                        positional_constraint="ENDS_WITH",
-                        search_string="/requests",
-                        text_transformations=[
-                            wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
-                        ],
-                    )
-                ),
+                matching(wafv2.CfnWebACL.FieldToMatchProperty(method={}), "EXACTLY", "POST"),
+                matching(wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}), "ENDS_WITH", "/requests"),
             ]
         )
     )
