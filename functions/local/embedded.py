@@ -80,27 +80,54 @@ def use_defaults() -> None:
     os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
 
 
+def _no_browsers(app: Any) -> Any:
+    """moto answers any origin's CORS preflight and takes any signature: a web page open in the
+    developer's browser could otherwise read and change the local table. Browsers send `Origin`
+    on every cross-origin call (and SDKs never do), so such calls are refused; the pages reach the
+    user pool through the local gateway (`cognito.py`)."""
+
+    def guarded(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("HTTP_ORIGIN") or environ.get("REQUEST_METHOD") == "OPTIONS":
+            start_response("403 Forbidden", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+            return [b""]
+        return app(environ, start_response)
+
+    return guarded
+
+
 class Embedded:
-    """moto's threaded server on a free port of 127.0.0.1; every AWS client is pointed at it."""
+    """moto's server on a free port of 127.0.0.1, closed to browsers; every AWS client is pointed at it."""
 
     def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer
-
         serialize_moto_writes()
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
 
     def start(self) -> str:
         from moto.moto_api._internal.models import moto_api_backend
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
 
         # moto keeps its state in this process: a new embedded AWS starts from nothing (or from the
         # saved state), never from what an earlier one in the same process left.
         moto_api_backend.reset()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call is noise
-        self.server.start()
-        host, port = self.server.get_host_and_port()
+        app = _no_browsers(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-aws", daemon=True)
+        self._thread.start()
+        host, port = self._server.server_address[:2]
         url = f"http://{host}:{port}"
         os.environ["AWS_ENDPOINT_URL"] = url
         return url
 
     def stop(self) -> None:
-        self.server.stop()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

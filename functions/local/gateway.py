@@ -21,6 +21,7 @@ from functions.api.gateway import LocalContext, match, methods_at, proxy_event
 from functions.api.routes import FUNCTIONS, Access
 
 from .authorizer import Authorizer, Refused
+from .cognito import CognitoProxy
 
 logger = Logger(service="client-portal-local")
 WEB = Path(__file__).resolve().parent.parent.parent / "web"
@@ -39,10 +40,12 @@ class Gateway:
         authorizer: Authorizer,
         config: dict[str, str],
         outbox: Callable[[], list[dict[str, Any]]],
+        cognito: CognitoProxy,
     ) -> None:
         self.authorizer = authorizer
         self.config = config
         self.outbox = outbox
+        self.cognito = cognito
 
     def handle(
         self, method: str, target: str, headers: dict[str, str], body: bytes
@@ -54,6 +57,9 @@ class Gateway:
             return self._preflight(origin, path)
         if method == "GET" and path == "/config.json":
             return 200, {"Content-Type": "application/json"}, json.dumps(self.config).encode()
+        if method == "POST" and path == "/cognito":
+            # Same origin as the pages: no CORS is offered for it.
+            return self.cognito.forward(headers, body)
         if method == "GET" and path == "/dev/outbox":
             return 200, {"Content-Type": "application/json"}, json.dumps({"emails": self.outbox()}).encode()
         matched = match(method, path)
@@ -110,11 +116,11 @@ class Gateway:
         return answer
 
     def _csp(self) -> str:
-        """The deployed pages' policy (infra/web.py), for the local addresses."""
-        cognito = urlsplit(self.config["cognitoEndpoint"])
+        """The deployed pages' policy (infra/web.py), for the local addresses: the API and the user
+        pool are both on the gateway's own origin."""
         return (
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            f"connect-src 'self' {cognito.scheme}://{cognito.netloc}; "
+            "connect-src 'self'; "
             "frame-ancestors 'self' http://127.0.0.1:* http://localhost:*; "
             "base-uri 'none'; form-action 'self'; object-src 'none'"
         )

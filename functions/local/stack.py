@@ -18,6 +18,7 @@ from functions.api.routes import FUNCTIONS
 
 from . import state
 from .authorizer import Authorizer
+from .cognito import CognitoProxy
 from .embedded import Embedded, use_defaults
 from .gateway import Gateway, server
 from .outbox import Outbox
@@ -96,14 +97,17 @@ class LocalStack:
             "region": region,
             "userPoolId": provisioned.user_pool_id,
             "userPoolClientId": provisioned.client_id,
-            "cognitoEndpoint": endpoint,
+            # The pages reach the user pool through the gateway, never moto itself (cognito.py).
+            "cognitoEndpoint": f"{self.url}/cognito",
         }
         authorizer = Authorizer(endpoint, region, provisioned.user_pool_id, provisioned.client_id)
         # Every function's module is imported once here, as each Lambda would at its cold start:
         # importing them from concurrent request threads races inside Python's import machinery.
         for module in (*FUNCTIONS.values(), "functions.notify.handler"):
             importlib.import_module(module)
-        self._httpd.RequestHandlerClass.gateway = Gateway(authorizer, config, outbox.emails)
+        self._httpd.RequestHandlerClass.gateway = Gateway(
+            authorizer, config, outbox.emails, CognitoProxy(endpoint)
+        )
         self._spawn(self._httpd.serve_forever, "gateway")
         self._spawn(self._pump, "stream-pump")
         if self.state_file is not None:

@@ -264,6 +264,54 @@ def test_requests_are_served_concurrently_and_cors_is_answered(http, stack):
     assert headers["Access-Control-Allow-Origin"] == stack.url
 
 
+def test_pages_reach_the_user_pool_only_through_the_gateway_and_only_for_sign_in(stack, http):
+    # Given the local stack, whose pages sign in at /cognito on its own origin
+    _, config, _ = http("GET", "/config.json")
+    assert config["cognitoEndpoint"] == f"{stack.url}/cognito"
+    assert sign_in(http, *STAFF)
+
+    # When a page asks the gateway for an administrator's call
+    request = urllib.request.Request(
+        f"{stack.url}/cognito",
+        data=json.dumps({"UserPoolId": config["userPoolId"], "Username": "mallory@example.org"}).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AWSCognitoIdentityProviderService.AdminCreateUser",
+        },
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+
+    # Then it is refused and nobody is created
+    assert refused.value.code == 400
+    assert json.loads(refused.value.read())["__type"] == "NotAuthorizedException"
+    users = boto3.client("cognito-idp").list_users(UserPoolId=config["userPoolId"])["Users"]
+    assert "mallory@example.org" not in [u["Username"] for u in users]
+
+
+def test_the_embedded_aws_refuses_browsers(stack):
+    # Given the embedded moto server every AWS client of the stack talks to
+    endpoint = os.environ["AWS_ENDPOINT_URL"]
+    target = {"X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0"}
+
+    # When a web page's script calls it (a preflight, or a call with the page's Origin)
+    for method, headers in (
+        ("OPTIONS", {"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}),
+        ("POST", {**target, "Origin": "https://evil.example"}),
+    ):
+        request = urllib.request.Request(endpoint, data=b"{}", method=method, headers=headers)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+
+        # Then it is refused, without any CORS allowance
+        assert refused.value.code == 403
+        assert "Access-Control-Allow-Origin" not in refused.value.headers
+
+    # while the stack's own SDK calls (no Origin) are answered
+    assert "TableNames" in boto3.client("dynamodb").list_tables()
+
+
 def test_openapi_and_config_are_served(http):
     status, document, _ = http("GET", "/openapi.json")
     assert status == 200
@@ -288,7 +336,7 @@ def test_aws_endpoint_url_points_at_a_separate_moto_server():
         try:
             http = Http(stack.url)
             assert http("GET", "/portal")[0] == 200
-            assert http("GET", "/config.json")[1]["cognitoEndpoint"] == endpoint
+            assert http("GET", "/config.json")[1]["cognitoEndpoint"] == f"{stack.url}/cognito"
             tables = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1").list_tables()
             assert (
                 "client-portal-local" in tables["TableNames"]
