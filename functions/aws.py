@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
 from pydantic import BaseModel, ConfigDict
 
 from functions.store import Store
+from functions.store.ledger import Ledger
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -65,9 +67,19 @@ def cognito() -> CognitoIdentityProviderClient:
     return boto3.client("cognito-idp", config=_CLIENT_CONFIG)
 
 
+def _never_send_twice(caught_exception: Exception | None = None, **_: Any) -> None:
+    """The SDK retries a call whose answer was lost. For SendEmail that would be a second email:
+    once the request has left (no answer read, or the connection closed under it), the error is
+    the caller's to handle. Throttling, 5xx answers and failures to connect are still retried."""
+    if isinstance(caught_exception, ReadTimeoutError | ConnectionClosedError):
+        raise caught_exception
+
+
 @cache
 def sesv2() -> SESV2Client:
-    return boto3.client("sesv2", config=_CLIENT_CONFIG)
+    client = boto3.client("sesv2", config=_CLIENT_CONFIG)
+    client.meta.events.register("needs-retry.sesv2.SendEmail", _never_send_twice)
+    return client
 
 
 @cache
@@ -75,6 +87,11 @@ def store() -> Store:
     return Store(dynamodb(), settings().table_name)
 
 
+@cache
+def ledger() -> Ledger:
+    return Ledger(dynamodb(), settings().table_name)
+
+
 def reset() -> None:
-    for made in (settings, dynamodb, cognito, sesv2, store):
+    for made in (settings, dynamodb, cognito, sesv2, store, ledger):
         made.cache_clear()

@@ -41,6 +41,7 @@ class Call:
     caller: Caller
     event: dict[str, Any]
     now: datetime
+    invocation: str
 
 
 _current: ContextVar[Call] = ContextVar("call")
@@ -156,6 +157,15 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def write_token(key: IdempotencyKey | None) -> str:
+    """The token of this call's write: the same for the SDK's retries of it (DynamoDB's
+    ClientRequestToken, and the mark a retry finds when its lost first attempt was applied), and
+    never shared by two invocations, even with one Idempotency-Key: a second invocation must be
+    refused by the idempotency record and replay its answer, not be taken for the first."""
+    seed = f"{key.scope}|{key.body_hash}|" if key else ""
+    return _sha256(seed + current().invocation)[:32]
+
+
 def replay(found: Idempotency | None, key: IdempotencyKey | None) -> Response[str] | None:
     """The first answer again for a repeated key and body; a 409 for the key with another body."""
     if key is not None:
@@ -167,6 +177,19 @@ def replay(found: Idempotency | None, key: IdempotencyKey | None) -> Response[st
     return Response(found.status_code, "application/json", found.body, dict(errors.HEADERS))
 
 
+def remembered(status: int, body: BaseModel) -> Response[str]:
+    """Answer a write made outside a transition, keeping the answer for the Idempotency-Key; a
+    concurrent twin with the same key gets the first answer."""
+    response = respond(status, body)
+    key = idempotency_key()
+    if key is not None:
+        record = Idempotency(key.scope, key.body_hash, status, str(response.body))
+        earlier = aws.store().remember(record, current().now, write_token(key))
+        if (again := replay(earlier, key)) is not None:
+            return again
+    return response
+
+
 def commit(
     plan: lifecycle.Plan, status: int, body: BaseModel, key: IdempotencyKey | None, on_conflict: DomainError
 ) -> Response[str]:
@@ -174,7 +197,7 @@ def commit(
     response = respond(status, body)
     record = Idempotency(key.scope, key.body_hash, status, str(response.body)) if key else None
     try:
-        aws.store().commit(plan, current().now, record)
+        aws.store().commit(plan, current().now, write_token(key), record)
     except CommitFailed as failed:
         if failed.part == "idempotency":
             if (again := replay(failed.existing, key)) is not None:
@@ -273,7 +296,9 @@ def lambda_handler(module: str, function: str) -> Callable[[dict[str, Any], Lamb
         route = find(str(event.get("httpMethod", "")), str(event.get("resource", "")))
         if route is None or route.function != function:
             return _raw(errors.from_domain(NotFound()))
-        call = Call(route, caller_of(event), event, datetime.now(UTC).replace(microsecond=0))
+        call = Call(
+            route, caller_of(event), event, datetime.now(UTC).replace(microsecond=0), context.aws_request_id
+        )
         token = _current.set(call)
         try:
             _check_access(route, call.caller)

@@ -183,11 +183,18 @@ class ClientOut(Out):
 
 
 class Notification(Out):
-    """How the latest email about this request went: sent, failed (with the SES error code), or
-    skipped (no address to send to)."""
+    """How the latest email about this request went: sent (`detail` "unconfirmed" when SES never
+    answered), failed (with the reason: an SES error code, or `render:<error>`), skipped (no
+    address to send to, or `request_gone`), or queued (staff asked to send it again). `notice`
+    names the email: received (to the practice), confirmed, moved or cancelled (to the client)."""
 
-    status: Literal["sent", "failed", "skipped"]
+    status: Literal["sent", "failed", "skipped", "queued"]
     detail: str | None = None
+    notice: Literal["received", "confirmed", "moved", "cancelled"] | None = None
+
+
+class NotificationEnvelope(Out):
+    notification: Notification
 
 
 class StaffRequestOut(RequestOut):

@@ -143,9 +143,9 @@ def demo_data(pool: str) -> None:
         signed_in=True,
         comments=None,
     )
-    store.commit(plan, now)
+    store.commit(plan, now, uuid.uuid4().hex)
     approved = lifecycle.approve(config, plan.appointment, plan.request, now=now, note=None)
-    store.commit(approved, now)
+    store.commit(approved, now, uuid.uuid4().hex)
 
 
 def provision(*, demo_data_wanted: bool = True) -> Provisioned:

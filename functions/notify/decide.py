@@ -7,6 +7,7 @@
 | a reschedule approved                    | appointment moved + invite REQUEST      | client              |
 | a cancellation approved                  | appointment cancelled + invite CANCEL   | client              |
 | a denial, any other change               | nothing (the practice calls the client) |                     |
+| staff asking to send a failed email again | that email once more                    | as the first time   |
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ APPROVED: dict[str, NoticeKind] = {"new": "confirmed", "reschedule": "moved", "c
 class Notice:
     kind: NoticeKind
     request: Request
+    # The how-manieth time staff asked to send it again (0: the first email).
+    resend: int = 0
 
     @property
     def to_practice(self) -> bool:
@@ -33,7 +36,8 @@ class Notice:
     @property
     def change_key(self) -> str:
         """Names the change that caused this email: one email per key, ever."""
-        return f"{self.request.id}#v{self.request.version}#{self.kind}"
+        again = f"#resend{self.resend}" if self.resend else ""
+        return f"{self.request.id}#v{self.request.version}#{self.kind}{again}"
 
 
 def _request(image: Mapping[str, Any]) -> Request | None:
@@ -42,12 +46,28 @@ def _request(image: Mapping[str, Any]) -> Request | None:
     return Request.model_validate({k: v for k, v in image.items() if k in Request.model_fields})
 
 
+def _resend(old_image: Mapping[str, Any], new_image: Mapping[str, Any], after: Request) -> list[Notice]:
+    """Staff asked to send a failed email again: `resends` grew, and `notification` names it."""
+    count = int(new_image.get("resends") or 0)
+    if count <= int(old_image.get("resends") or 0):
+        return []
+    kind = (new_image.get("notification") or {}).get("notice")
+    if kind not in SUBJECT_KINDS:
+        return []
+    return [Notice(kind, after, resend=count)]
+
+
+SUBJECT_KINDS: frozenset[str] = frozenset({"received", "confirmed", "moved", "cancelled"})
+
+
 def notices(event_name: str, old_image: Mapping[str, Any], new_image: Mapping[str, Any]) -> list[Notice]:
     after = _request(new_image)
     if after is None:
         return []
     if event_name == "INSERT":
         return [Notice("received", after)] if after.status == "pending" else []
+    if again := _resend(old_image, new_image, after):
+        return again
     before = _request(old_image)
     if (
         event_name == "MODIFY"

@@ -1,13 +1,29 @@
 """The notify Lambda function: DynamoDB stream records in, SES emails out, each exactly once.
 
-Delivery is at least once (a record or a whole batch may come again), so each email is sent
-under a claim keyed on the change that caused it. A transient SES failure fails only its record,
-which the event source mapping retries (partial batch response); a permanent one is recorded on
-the request as its notification status and does not hold up the stream.
+Delivery is at least once (a record or a whole batch may come again, two deliveries may overlap),
+so each email is sent under a claim on the ledger keyed on the change that caused it
+(`functions/store/ledger.py`). Once claimed, every path ends the claim:
+
+- the change is not stored (its request is gone, or the record is of a write that was rolled
+  back): settled `skipped`, nothing sent;
+- the email cannot be built (a template or header error): settled `failed` at once;
+- SES refuses it for good (`MessageRejected`, ...): settled `failed`;
+- SES answered nothing after the request left (a read timeout): settled `sent`, unconfirmed,
+  because sending again could give the client two emails;
+- a transient failure (throttling, SES 5xx, no connection, the configuration unreadable):
+  released, and the record fails alone (partial batch response); after `MAX_ATTEMPTS` attempts
+  it is settled `failed` instead, so no record holds up the stream.
+
+A `failed` email is shown to staff with its reason and can be sent again (`POST
+/staff/requests/{id}/resend`), which is one more change on the stream.
 """
 
 from __future__ import annotations
 
+import time
+import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -18,90 +34,220 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ReadTimeoutError,
+)
 
 from functions import aws
 from functions.scheduling.config import PracticeConfig
+from functions.scheduling.lifecycle import Request
+from functions.store.ledger import Claim
 
 from .decide import Notice, notices
 from .render import Email, render
 
 logger = Logger(service="client-portal-notify")
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
-# An address SES refuses stays refused: record it and go on. Anything else is retried.
+# An address SES refuses stays refused: record it and go on.
 PERMANENT = frozenset(
     {"MessageRejected", "MailFromDomainNotVerifiedException", "BadRequestException", "NotFoundException"}
 )
-LEASE = timedelta(minutes=5)
+# How many times one email is tried before it is recorded as not sent (staff can send it again).
+MAX_ATTEMPTS = 3
+# A claim outlives its owner's invocation by this much: the lease is the function's remaining
+# time at the start of the invocation (its timeout) plus this margin.
+LEASE_MARGIN = timedelta(seconds=30)
+# The request went out and no answer came back: SES may have it. Never sent twice.
+UNCONFIRMED = (ReadTimeoutError, ConnectionClosedError)
 
 
-class SendInProgress(Exception):
-    """Another delivery of the same change is sending its email; retry this record later."""
+class RecordFailed(Exception):
+    """This record must be delivered again; `code` says why (no personal data)."""
+
+    def __init__(self, change_key: str, code: str):
+        super().__init__(change_key, code)
+        self.change_key = change_key
+        self.code = code
 
 
-_batch: dict[str, PracticeConfig] = {}
+class SendInProgress(RecordFailed):
+    """Another delivery of the same change holds its claim."""
+
+    def __init__(self, change_key: str):
+        super().__init__(change_key, "SendInProgress")
 
 
-def _config() -> PracticeConfig:
-    """The configuration, read once per batch."""
-    if "config" not in _batch:
-        _batch["config"] = aws.store().config()
-    return _batch["config"]
+class NotSent(RecordFailed):
+    """A transient failure; the claim was given back."""
+
+
+class Unsettled(RecordFailed):
+    """The email was sent but the ledger could not be told; the claim stays ours until its
+    lease ends (DynamoDB refused every write for the whole retry window)."""
+
+
+@dataclass
+class Batch:
+    """What one invocation shares between its records."""
+
+    invocation: str
+    lease: timedelta
+    requests: dict[tuple[str, str], Request | None] = field(default_factory=dict)
+    _config: PracticeConfig | None = None
+
+    def config(self) -> PracticeConfig:
+        if self._config is None:
+            self._config = aws.store().config()
+        return self._config
+
+
+_batch: ContextVar[Batch] = ContextVar("batch")
+
+
+def _current() -> Batch:
+    batch = _batch.get(None)
+    if batch is None:
+        batch = Batch(f"direct-{uuid.uuid4().hex}", timedelta(seconds=30) + LEASE_MARGIN)
+        _batch.set(batch)
+    return batch
 
 
 def record_handler(record: DynamoDBRecord) -> None:
     change = record.dynamodb
     if change is None or record.event_name is None:
         return
-    for notice in notices(record.event_name.name, change.old_image, change.new_image):
-        deliver(notice, _config())
-
-
-def deliver(notice: Notice, config: PracticeConfig | None = None) -> str:
-    """Send one notice's email unless it was sent before; returns what happened."""
-    store = aws.store()
-    now = datetime.now(UTC)
-    claim = store.claim_send(notice.change_key, now, LEASE)
-    if claim == "done":
-        logger.info("already sent", extra={"change": notice.change_key})
-        return "duplicate"
-    if claim == "busy":
-        raise SendInProgress(notice.change_key)
-    settings = aws.settings()
-    config = config or store.config()
-    email = render(
-        notice, config, sender=settings.sender_email, staff_url=f"{settings.portal_url}/staff", now=now
-    )
-    if email is None:
-        store.finish_send(notice.change_key, notice.request, "skipped", "no_address", now)
-        logger.info("no address to send to", extra={"change": notice.change_key})
-        return "skipped"
+    owner = f"{change.sequence_number}@{_current().invocation}"
     try:
-        send(email, config)
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "Unknown")
-        if code in PERMANENT:
-            store.finish_send(notice.change_key, notice.request, "failed", code, now)
-            logger.warning("email refused", extra={"change": notice.change_key, "code": code})
-            return "failed"
-        store.release_send(notice.change_key)
-        logger.warning("email will be retried", extra={"change": notice.change_key, "code": code})
-        raise
+        found = notices(record.event_name.name, change.old_image, change.new_image)
+        for notice in found:
+            deliver(notice, owner)
     except Exception as exc:
-        # A timeout or a lost connection: SES may or may not have it; retrying risks a second
-        # email, giving up risks none. Prefer delivery: give the claim back and retry.
-        store.release_send(notice.change_key)
+        # Once per failure, with what names it and never what it contains (no personal data).
+        failed = exc if isinstance(exc, RecordFailed) else None
         logger.warning(
-            "email will be retried", extra={"change": notice.change_key, "code": type(exc).__name__}
+            "record failed",
+            extra={
+                "sequence_number": change.sequence_number,
+                "change": failed.change_key if failed else None,
+                "error": failed.code if failed else type(exc).__name__,
+            },
         )
         raise
-    store.finish_send(notice.change_key, notice.request, "sent", None, now)
-    logger.info("email sent", extra={"change": notice.change_key, "notice": notice.kind})
+
+
+def _stored(request: Request) -> Request | None:
+    """The request as it is stored now (from the batch's read, or read here)."""
+    batch = _current()
+    key = (request.appointmentId, request.id)
+    if key not in batch.requests:
+        batch.requests[key] = aws.store().request_of(request.id, request.appointmentId)
+    return batch.requests[key]
+
+
+def deliver(notice: Notice, owner: str | None = None, now: datetime | None = None) -> str:
+    """Send one notice's email unless it was sent before; returns what happened."""
+    now = now or datetime.now(UTC)
+    owner = owner or f"direct@{_current().invocation}"
+    ledger = aws.ledger()
+    key = notice.change_key
+    claim = ledger.claim(key, owner, now, _current().lease)
+    if claim.state == "done":
+        logger.info("already sent", extra={"change": key})
+        return "duplicate"
+    if claim.state == "busy":
+        raise SendInProgress(key)
+    try:
+        return _send_claimed(notice, owner, claim, now)
+    except RecordFailed:
+        raise
+    except Exception as exc:
+        # Whatever went wrong, the claim is not left behind: given back for a retry, or, after
+        # the last attempt, recorded as failed.
+        _give_back(notice, owner, claim, type(exc).__name__, now)
+        raise NotSent(key, type(exc).__name__) from exc
+
+
+def _send_claimed(notice: Notice, owner: str, claim: Claim, now: datetime) -> str:
+    ledger = aws.ledger()
+    key = notice.change_key
+    stored = _stored(notice.request)
+    if stored is None or stored.version < notice.request.version:
+        # The request is gone (or this record is of a write that was rolled back): no email.
+        ledger.settle(key, owner, "skipped", "request_gone", notice.kind, None, now)
+        logger.info("request gone", extra={"change": key})
+        return "skipped"
+    if stored.version == notice.request.version:
+        # The stored record is the truth about this version.
+        notice = replace(notice, request=stored)
+    config = _current().config()
+    settings = aws.settings()
+    try:
+        email = render(
+            notice, config, sender=settings.sender_email, staff_url=f"{settings.portal_url}/staff", now=now
+        )
+        message = None if email is None else compose(email, config)
+    except Exception as exc:
+        # The same record renders the same way every time: retrying cannot help.
+        ledger.settle(key, owner, "failed", f"render:{type(exc).__name__}", notice.kind, notice.request, now)
+        logger.error("email could not be built", extra={"change": key, "error": type(exc).__name__})
+        return "failed"
+    if message is None:
+        ledger.settle(key, owner, "skipped", "no_address", notice.kind, notice.request, now)
+        logger.info("no address to send to", extra={"change": key})
+        return "skipped"
+    try:
+        aws.sesv2().send_email(**message)
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
+        if code in PERMANENT:
+            ledger.settle(key, owner, "failed", code, notice.kind, notice.request, now)
+            logger.warning("email refused", extra={"change": key, "code": code})
+            return "failed"
+        return _give_back(notice, owner, claim, code, now)
+    except UNCONFIRMED as exc:
+        _settle_sent(notice, owner, "unconfirmed", now)
+        logger.warning("email sent, no answer from SES", extra={"change": key, "error": type(exc).__name__})
+        return "sent"
+    _settle_sent(notice, owner, None, now)
+    logger.info("email sent", extra={"change": key, "notice": notice.kind, "attempt": claim.attempts})
     return "sent"
 
 
-def send(email: Email, config: PracticeConfig) -> None:
+SETTLE_BACKOFF = (0.2, 0.5, 1.0, 2.0, 4.0)
+
+
+def _settle_sent(notice: Notice, owner: str, detail: str | None, now: datetime) -> None:
+    """Record a send that happened. It must not be forgotten (the claim would be taken over and
+    the email sent again), so DynamoDB refusing the write is waited out as long as is reasonable."""
+    for pause in (*SETTLE_BACKOFF, None):
+        try:
+            aws.ledger().settle(notice.change_key, owner, "sent", detail, notice.kind, notice.request, now)
+            return
+        except Exception as exc:
+            if pause is None:
+                raise Unsettled(notice.change_key, type(exc).__name__) from exc
+            time.sleep(pause)
+
+
+def _give_back(notice: Notice, owner: str, claim: Claim, code: str, now: datetime) -> str:
+    """After a transient failure: retry, unless this was the last attempt."""
+    ledger = aws.ledger()
+    if claim.attempts >= MAX_ATTEMPTS:
+        ledger.settle(notice.change_key, owner, "failed", code, notice.kind, _stored(notice.request), now)
+        logger.error(
+            "email not sent after retries",
+            extra={"change": notice.change_key, "code": code, "attempts": claim.attempts},
+        )
+        return "failed"
+    ledger.release(notice.change_key, owner, code)
+    raise NotSent(notice.change_key, code)
+
+
+def compose(email: Email, config: PracticeConfig) -> dict[str, Any]:
+    """The SES SendEmail arguments of an email. Raises on what SES would refuse (a header with a
+    line break), before anything is sent."""
     settings = aws.settings()
     sender = formataddr((config.practice.name, settings.sender_email))
     extra: dict[str, Any] = {}
@@ -109,32 +255,29 @@ def send(email: Email, config: PracticeConfig) -> None:
         extra["ReplyToAddresses"] = [config.practice.replyToEmail]
     if settings.ses_configuration_set:
         extra["ConfigurationSetName"] = settings.ses_configuration_set
+    message = mime(email, sender, config.practice.replyToEmail)
     if email.invite is None:
-        aws.sesv2().send_email(
-            FromEmailAddress=sender,
-            Destination={"ToAddresses": [email.to]},
-            Content={
-                "Simple": {
-                    "Subject": {"Data": email.subject, "Charset": "UTF-8"},
-                    "Body": {
-                        "Text": {"Data": email.text, "Charset": "UTF-8"},
-                        "Html": {"Data": email.html, "Charset": "UTF-8"},
-                    },
-                }
-            },
-            **extra,
-        )
-        return
-    aws.sesv2().send_email(
-        FromEmailAddress=sender,
-        Destination={"ToAddresses": [email.to]},
-        Content={"Raw": {"Data": mime(email, sender, config.practice.replyToEmail).as_bytes()}},
+        content: dict[str, Any] = {
+            "Simple": {
+                "Subject": {"Data": email.subject, "Charset": "UTF-8"},
+                "Body": {
+                    "Text": {"Data": email.text, "Charset": "UTF-8"},
+                    "Html": {"Data": email.html, "Charset": "UTF-8"},
+                },
+            }
+        }
+    else:
+        content = {"Raw": {"Data": message.as_bytes()}}
+    return {
+        "FromEmailAddress": sender,
+        "Destination": {"ToAddresses": [email.to]},
+        "Content": content,
         **extra,
-    )
+    }
 
 
 def mime(email: Email, sender: str, reply_to: str | None) -> EmailMessage:
-    """Text and HTML alternatives with the invite attached as text/calendar."""
+    """Text and HTML alternatives, with the invite attached as text/calendar when there is one."""
     message = EmailMessage()
     message["Subject"] = email.subject
     message["From"] = sender
@@ -143,21 +286,51 @@ def mime(email: Email, sender: str, reply_to: str | None) -> EmailMessage:
         message["Reply-To"] = reply_to
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
-    assert email.invite is not None
-    message.add_attachment(
-        email.invite,
-        maintype="text",
-        subtype="calendar",
-        filename="invite.ics",
-        params={"method": email.method or "REQUEST"},
-    )
+    if email.invite is not None:
+        message.add_attachment(
+            email.invite,
+            maintype="text",
+            subtype="calendar",
+            filename="invite.ics",
+            params={"method": email.method or "REQUEST"},
+        )
     return message
+
+
+def _prefetch(event: dict[str, Any], batch: Batch) -> None:
+    """Read the configuration and every request of the batch in one call, so that checking each
+    change against what is stored costs nothing per record. A failure here is not a record's:
+    each record then reads what it needs itself."""
+    wanted = []
+    for record in event.get("Records", []):
+        image = record.get("dynamodb", {}).get("NewImage") or {}
+        if image.get("type", {}).get("S") == "request":
+            wanted.append((image.get("appointmentId", {}).get("S", ""), image.get("id", {}).get("S", "")))
+    if not wanted:
+        return
+    try:
+        config, found = aws.store().config_and_requests(wanted)
+    except Exception as exc:
+        logger.warning("batch read failed; records read their own", extra={"error": type(exc).__name__})
+        return
+    batch._config = config
+    batch.requests.update(found)
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    _batch.clear()
-    answer = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    lease = timedelta(milliseconds=context.get_remaining_time_in_millis()) + LEASE_MARGIN
+    batch = Batch(context.aws_request_id, lease)
+    _prefetch(event, batch)
+    token = _batch.set(batch)
+    # An all-failed batch is answered with its failures like any other (the event source mapping
+    # retries them); an exception is kept for a function that could not run at all (bisect on
+    # error). One processor per invocation: it keeps the invocation's results.
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+    try:
+        answer = process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    finally:
+        _batch.reset(token)
     return dict(answer)

@@ -12,12 +12,21 @@ from botocore.exceptions import ClientError
 
 from functions import aws
 from functions.api.fields import Id
-from functions.api.http import current, idempotency_key, lambda_handler, logger, replay, respond, returns
+from functions.api.http import (
+    current,
+    idempotency_key,
+    lambda_handler,
+    logger,
+    remembered,
+    replay,
+    respond,
+    returns,
+    write_token,
+)
 from functions.api.identity import STAFF_GROUP
 from functions.api.models import ClientEnvelope, ClientRecordOut, ClientsOut, NewClientIn
 from functions.scheduling.errors import Conflict, NotFound
 from functions.scheduling.lifecycle import ClientRecord
-from functions.store.table import Idempotency
 
 
 def _out(record: ClientRecord) -> ClientRecordOut:
@@ -39,18 +48,6 @@ def get_clients() -> Response[str]:
     return respond(200, ClientsOut(clients=[_out(c) for c in found]))
 
 
-def _remembered(status: int, envelope: ClientEnvelope) -> Response[str]:
-    """Answer, keeping the answer for the Idempotency-Key; a concurrent twin gets the first answer."""
-    response = respond(status, envelope)
-    key = idempotency_key()
-    if key is not None:
-        record = Idempotency(key.scope, key.body_hash, status, str(response.body))
-        earlier = aws.store().remember(record, current().now)
-        if (again := replay(earlier, key)) is not None:
-            return again
-    return response
-
-
 @returns(ClientEnvelope)
 def post_client(body: Annotated[NewClientIn, Body()]) -> Response[str]:
     call = current()
@@ -63,10 +60,10 @@ def post_client(body: Annotated[NewClientIn, Body()]) -> Response[str]:
     # With a key, a retry after a lost answer finds the client it made instead of making another.
     client_id = key.scope[:32] if key else uuid.uuid4().hex
     record = ClientRecord(id=client_id, **body.model_dump(), createdAt=call.now)
-    if not store.create_client(record):
+    if not store.create_client(record, write_token(key)):
         record = store.client_record(client_id) or record
     logger.info("client added", extra={"client_id": record.id})
-    return _remembered(201, ClientEnvelope(client=_out(record)))
+    return remembered(201, ClientEnvelope(client=_out(record)))
 
 
 @returns(ClientEnvelope)
@@ -76,9 +73,9 @@ def post_invite(id: Annotated[Id, Path()]) -> Response[str]:
     if record is None:
         raise NotFound("client_not_found", "There is no such client.")
     if record.userSub is None:
-        record = store.link_user(record, _create_account(record))
+        record = store.link_user(record, _create_account(record), write_token(idempotency_key()))
         logger.info("client invited", extra={"client_id": record.id})
-    return _remembered(200, ClientEnvelope(client=_out(record)))
+    return remembered(200, ClientEnvelope(client=_out(record)))
 
 
 def _create_account(record: ClientRecord) -> str:

@@ -16,11 +16,21 @@ from functions.api.http import (
     current,
     idempotency_key,
     lambda_handler,
+    logger,
+    remembered,
     replay,
     respond,
     returns,
+    write_token,
 )
-from functions.api.models import ApproveIn, DecisionIn, RequestEnvelope, StaffRequestsOut
+from functions.api.models import (
+    ApproveIn,
+    DecisionIn,
+    Notification,
+    NotificationEnvelope,
+    RequestEnvelope,
+    StaffRequestsOut,
+)
 from functions.scheduling import lifecycle
 from functions.scheduling.errors import Conflict, NotFound
 from functions.store import Snapshot
@@ -90,6 +100,21 @@ def post_deny(id: str, body: Annotated[DecisionIn | None, Body()] = None) -> Res
     plan = lifecycle.deny(appointment, request, now=current().now, note=body.note if body else None)
     envelope = RequestEnvelope(request=present.request(snapshot.config, plan.request))
     return commit(plan, 200, envelope, key, _decided())
+
+
+@returns(NotificationEnvelope)
+def post_resend(id: str) -> Response[str]:
+    """Staff saw "Not sent" and ask for the email once more: the notify function sends it."""
+    call = current()
+    key = idempotency_key()
+    appointment_id = lifecycle.appointment_id_of(id)
+    store = aws.store()
+    snapshot = store.read(idempotency_scope=key.scope if key else None, now=call.now)
+    if (again := replay(snapshot.idempotency, key)) is not None:
+        return again
+    notification = store.resend(appointment_id, id, write_token(key), call.now)
+    logger.info("email queued again", extra={"request_id": id})
+    return remembered(202, NotificationEnvelope(notification=Notification.model_validate(notification)))
 
 
 handler = lambda_handler(__name__, "review")

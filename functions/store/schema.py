@@ -46,7 +46,8 @@ def create_table_request(table_name: str) -> dict[str, Any]:
 ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "availability": {"read": ("PRACTICE",), GSI2: ("BUSY",)},
     "submit": {
-        "read": ("PRACTICE", "USER#*", "CLIENT#*", "IDEM#*"),
+        # APPT#*: a retried transaction reads back whether its lost first attempt was applied.
+        "read": ("PRACTICE", "USER#*", "CLIENT#*", "IDEM#*", "APPT#*"),
         "write": ("APPT#*", "CLAIM#*", "IDEM#*"),
     },
     "appointments": {"read": ("PRACTICE", "USER#*"), GSI1: ("CLIENT#*",)},
@@ -69,6 +70,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "docs": {},
     # The notify function reads the configuration, keeps its ledger of sent emails, and may set
     # nothing on a request but its notification status (see NOTIFY_REQUEST_ATTRIBUTES).
-    "notify": {"read": ("PRACTICE", "SENT#*"), "write": ("SENT#*",)},
+    # It also reads requests, to send nothing for a change that is not (or no longer) stored.
+    "notify": {"read": ("PRACTICE", "SENT#*", "APPT#*"), "write": ("SENT#*",)},
 }
-NOTIFY_REQUEST_ATTRIBUTES = ("pk", "sk", "notification")
+NOTIFY_REQUEST_ATTRIBUTES = ("pk", "sk", "notification", "notifiedVersion")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from functions.scheduling.config import MAX_DURATION_MINUTES, PracticeConfig
-from functions.scheduling.errors import Conflict, Invalid, Unavailable
+from functions.scheduling.errors import Conflict, Invalid, NotFound, Unavailable
 from functions.scheduling.lifecycle import Appointment, ClientRecord, Plan, Request
 from functions.scheduling.slots import Busy
 
@@ -40,7 +41,10 @@ THROTTLED = frozenset(
 # Claims of past cells are of no use once the time has passed; TTL deletes them a day later.
 CLAIM_RETENTION = timedelta(days=1)
 IDEMPOTENCY_RETENTION = timedelta(hours=24)
-SENT_RETENTION = timedelta(days=30)
+# Every write that can be retried carries the token of its attempt on the record it writes
+# first; a retry whose conditions fail because its own earlier attempt was applied (its answer
+# lost) finds its token there and reports success instead of a false conflict.
+WRITE_TOKEN = "writeToken"  # noqa: S105 - an attribute name
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,30 @@ def _epoch(instant: datetime) -> int:
 
 def _throttled(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") in THROTTLED
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def call(method: Callable[..., Any], **args: Any) -> Any:
+    """One DynamoDB call; throttling that outlasts the SDK's retries is `Unavailable` (a 503)."""
+    try:
+        return method(**args)
+    except ClientError as exc:
+        if _throttled(exc):
+            raise Unavailable() from exc
+        raise
+
+
+def old_item(exc: ClientError) -> dict[str, Any] | None:
+    """The item a refused conditional write returned (ReturnValuesOnConditionCheckFailure)."""
+    item: Any = exc.response.get("Item")
+    return item if isinstance(item, dict) else None
+
+
+def _written_by(item: Mapping[str, Any] | None, token: str) -> bool:
+    return bool(item) and item.get(WRITE_TOKEN, {}).get("S") == token  # type: ignore[union-attr]
 
 
 class Store:
@@ -206,15 +234,32 @@ class Store:
         )
         return [_record(ClientRecord, item) for item in items]
 
+    def config_and_requests(
+        self, wanted: Sequence[tuple[str, str]]
+    ) -> tuple[PracticeConfig, dict[tuple[str, str], Request | None]]:
+        """The configuration and requests by (appointment id, request id), in as few consistent
+        batch reads as DynamoDB allows (100 keys each); a request not stored maps to None."""
+        unique = list(dict.fromkeys(wanted))
+        found = self._batch_get([keys.config(), *(keys.request(a, r) for a, r in unique)])
+        config = self._config_from(found.get((keys.CONFIG_PK, keys.CONFIG_SK)))
+        requests: dict[tuple[str, str], Request | None] = {}
+        for appointment_id, request_id in unique:
+            key = keys.request(appointment_id, request_id)
+            item = found.get((key["pk"]["S"], key["sk"]["S"]))
+            requests[(appointment_id, request_id)] = _record(Request, item) if item else None
+        return config, requests
+
     def request_of(self, request_id: str, appointment_id: str) -> Request | None:
         item = self._get(keys.request(appointment_id, request_id))
         return _record(Request, item) if item else None
 
     # ---- writes ------------------------------------------------------------------------------
 
-    def commit(self, plan: Plan, now: datetime, idempotency: Idempotency | None = None) -> None:
+    def commit(self, plan: Plan, now: datetime, token: str, idempotency: Idempotency | None = None) -> None:
         """Write a transition atomically: both records with their expected versions, every claim
-        taken and released, and the idempotency record."""
+        taken and released, and the idempotency record. `token` names this attempt: the SDK's
+        retries of it are the same transaction (ClientRequestToken), and a retry refused because
+        the attempt was applied after all is a success, not a conflict."""
         appointment_id = plan.appointment.id
         parts: list[str] = []
         ops: list[TransactWriteItemTypeDef] = []
@@ -223,12 +268,14 @@ class Store:
             parts.append(part)
             ops.append(op)
 
+        anchor = keys.appointment(appointment_id)
         add(
             "appointment",
             self._versioned(
-                keys.appointment(appointment_id),
-                _appointment_item(plan.appointment),
+                anchor,
+                {**_appointment_item(plan.appointment), WRITE_TOKEN: token},
                 plan.appointment_version,
+                return_old=True,
             ),
         )
         add(
@@ -274,24 +321,39 @@ class Store:
             )
         if idempotency is not None:
             add("idempotency", self._idempotency_put(idempotency, now))
-        self._transact(ops, parts, idempotency.scope if idempotency else None, now)
+        self._transact(ops, parts, token, anchor, idempotency.scope if idempotency else None, now)
 
-    def remember(self, idempotency: Idempotency, now: datetime) -> Idempotency | None:
-        """Store an answer outside a transition; returns the earlier answer if another call won."""
+    def remember(self, idempotency: Idempotency, now: datetime, token: str) -> Idempotency | None:
+        """Store an answer outside a transition; returns the earlier answer if another call won
+        (or this call's own answer, when a retry finds what its lost first attempt wrote)."""
         try:
-            self._transact([self._idempotency_put(idempotency, now)], ["idempotency"], idempotency.scope, now)
+            self._transact(
+                [self._idempotency_put(idempotency, now)],
+                ["idempotency"],
+                token,
+                None,
+                idempotency.scope,
+                now,
+            )
         except CommitFailed as failed:
             return failed.existing
         return None
 
-    def update_config(self, change: Callable[[PracticeConfig], PracticeConfig]) -> PracticeConfig:
+    def update_config(
+        self, change: Callable[[PracticeConfig], PracticeConfig], token: str | None = None
+    ) -> PracticeConfig:
         """Apply a change to the configuration, optimistically: a concurrent change is re-read and
-        the change applied again, so no edit is lost."""
+        the change applied again, so no edit is lost. A retried write that finds its own token
+        was applied after all, and is not applied a second time."""
+        token = token or uuid.uuid4().hex
+        updated: PracticeConfig | None = None
         for _ in range(5):
             item = self._get(keys.config())
+            if updated is not None and _written_by(item, token):
+                return updated
             version = int(item["version"]["N"]) if item else 0
             updated = change(self._config_from(item))
-            values = {**updated.model_dump(mode="json"), "version": version + 1}
+            values = {**updated.model_dump(mode="json"), "version": version + 1, WRITE_TOKEN: token}
             condition = "attribute_not_exists(pk)" if item is None else "version = :v"
             args: dict[str, Any] = {
                 "TableName": self.table,
@@ -309,26 +371,33 @@ class Store:
             return updated
         raise Unavailable()
 
-    def create_client(self, record: ClientRecord) -> bool:
-        """Add a client; False when a client with this id exists already."""
+    def create_client(self, record: ClientRecord, token: str | None = None) -> bool:
+        """Add a client; False when a client with this id exists already (and was not written by
+        this call's own earlier attempt)."""
+        token = token or uuid.uuid4().hex
         try:
             self._call(
                 self.client.put_item,
                 TableName=self.table,
-                Item={**keys.client(record.id), **_item(_client_item(record))},
+                Item={**keys.client(record.id), **_item({**_client_item(record), WRITE_TOKEN: token})},
                 ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return _written_by(old_item(exc), token)
             raise
         return True
 
-    def link_user(self, record: ClientRecord, sub: str) -> ClientRecord:
+    def link_user(self, record: ClientRecord, sub: str, token: str | None = None) -> ClientRecord:
         """Link a portal account to a client, both records in one transaction."""
+        token = token or uuid.uuid4().hex
         linked = record.model_copy(update={"userSub": sub, "version": record.version + 1})
+        anchor = keys.client(record.id)
         ops: list[TransactWriteItemTypeDef] = [
-            self._versioned(keys.client(record.id), _client_item(linked), record.version),
+            self._versioned(
+                anchor, {**_client_item(linked), WRITE_TOKEN: token}, record.version, return_old=True
+            ),
             {
                 "Put": {
                     "TableName": self.table,
@@ -339,95 +408,54 @@ class Store:
             },
         ]
         try:
-            self._transact(ops, ["client", "user"], None, datetime.now(UTC))
+            self._transact(ops, ["client", "user"], token, anchor, None, datetime.now(UTC))
         except CommitFailed as failed:
             raise Conflict(
                 "account_already_linked", "This account is already linked to a client."
             ) from failed
         return linked
 
-    # ---- the notify function's ledger of sent emails ---------------------------------------------
-
-    def claim_send(self, change_key: str, now: datetime, lease: timedelta) -> str:
-        """Take the right to send the email for one change: "claimed", "done" (sent or given up
-        before) or "busy" (another delivery of the same record is sending it now). A claim older
-        than the lease was left by a delivery that died; it is taken over."""
+    def resend(self, appointment_id: str, request_id: str, token: str, now: datetime) -> dict[str, str]:
+        """Queue a failed email of a request to be sent again: its notification becomes `queued`
+        and its `resends` count grows, a change the notify function sends once (NotFound, or
+        Conflict unless its latest email failed)."""
         try:
-            self._call(
-                self.client.put_item,
+            answer = self._call(
+                self.client.update_item,
                 TableName=self.table,
-                Item={
-                    **keys.sent(change_key),
-                    **_item(
-                        {
-                            "state": "sending",
-                            "claimedAt": _epoch(now),
-                            TTL_ATTRIBUTE: _epoch(now + SENT_RETENTION),
-                        }
-                    ),
-                },
-                ConditionExpression="attribute_not_exists(pk) OR (#s = :sending AND claimedAt < :stale)",
-                ExpressionAttributeNames={"#s": "state"},
+                Key=keys.request(appointment_id, request_id),
+                UpdateExpression=(
+                    "SET notification.#st = :queued, notification.#at = :now, #tok = :token ADD resends :one"
+                ),
+                ConditionExpression="attribute_exists(pk) AND notification.#st = :failed",
+                ExpressionAttributeNames={"#st": "status", "#at": "at", "#tok": WRITE_TOKEN},
                 ExpressionAttributeValues={
-                    ":sending": {"S": "sending"},
-                    ":stale": {"N": str(_epoch(now - lease))},
+                    ":queued": {"S": "queued"},
+                    ":failed": {"S": "failed"},
+                    ":now": {"S": now.astimezone(UTC).isoformat()},
+                    ":token": {"S": token},
+                    ":one": {"N": "1"},
                 },
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
+            item = answer["Attributes"]
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if error_code(exc) != "ConditionalCheckFailedException":
                 raise
-            item = self._get(keys.sent(change_key))
-            return "busy" if item and item["state"]["S"] == "sending" else "done"
-        return "claimed"
-
-    def finish_send(
-        self, change_key: str, request: Request, outcome: str, detail: str | None, now: datetime
-    ) -> None:
-        """Record how a send ended, on the ledger and on the request staff see, together."""
-        notification: dict[str, Any] = {"status": outcome, "at": now.astimezone(UTC).isoformat()}
-        if detail:
-            notification["detail"] = detail
-        self.client.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": self.table,
-                        "Key": keys.sent(change_key),
-                        "UpdateExpression": "SET #s = :outcome",
-                        "ExpressionAttributeNames": {"#s": "state"},
-                        "ExpressionAttributeValues": {":outcome": {"S": outcome}},
-                    }
-                },
-                {
-                    "Update": {
-                        "TableName": self.table,
-                        "Key": keys.request(request.appointmentId, request.id),
-                        "UpdateExpression": "SET notification = :n",
-                        "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeValues": {":n": _serializer.serialize(notification)},
-                    }
-                },
-            ]
-        )
-
-    def release_send(self, change_key: str) -> None:
-        """Give the claim back after a failure worth retrying."""
-        try:
-            self.client.delete_item(
-                TableName=self.table,
-                Key=keys.sent(change_key),
-                ConditionExpression="#s = :sending",
-                ExpressionAttributeNames={"#s": "state"},
-                ExpressionAttributeValues={":sending": {"S": "sending"}},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+            item = old_item(exc) or self._get(keys.request(appointment_id, request_id)) or {}
+            if not item:
+                raise NotFound("request_not_found", "There is no such request.") from exc
+            if not _written_by(item, token):
+                raise Conflict(
+                    "notification_not_failed", "Only an email that could not be sent can be sent again."
+                ) from exc
+        return _notification(item) or {}
 
     # ---- plumbing ----------------------------------------------------------------------------
 
     def _versioned(
-        self, key: keys.Key, values: dict[str, Any], expected: int | None
+        self, key: keys.Key, values: dict[str, Any], expected: int | None, *, return_old: bool = False
     ) -> TransactWriteItemTypeDef:
         """An Update that sets every attribute of a record, removes its absent optional ones and
         keeps attributes other writers own (the notify function's delivery status)."""
@@ -450,16 +478,17 @@ class Store:
             condition = "#version = :expected"
             names["#version"] = "version"
             exprs[":expected"] = {"N": str(expected)}
-        return {
-            "Update": {
-                "TableName": self.table,
-                "Key": key,
-                "UpdateExpression": expression,
-                "ConditionExpression": condition,
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": exprs,
-            }
+        update: Any = {
+            "TableName": self.table,
+            "Key": key,
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": exprs,
         }
+        if return_old:
+            update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return {"Update": update}
 
     def _idempotency_put(self, record: Idempotency, now: datetime) -> TransactWriteItemTypeDef:
         return {
@@ -485,12 +514,23 @@ class Store:
         }
 
     def _transact(
-        self, ops: list[TransactWriteItemTypeDef], parts: Sequence[str], scope: str | None, now: datetime
+        self,
+        ops: list[TransactWriteItemTypeDef],
+        parts: Sequence[str],
+        token: str,
+        anchor: keys.Key | None,
+        scope: str | None,
+        now: datetime,
     ) -> None:
+        """One transaction under `token`. The SDK retries an attempt whose answer was lost with the
+        same ClientRequestToken, which DynamoDB answers with success for 10 minutes. Where the
+        token is not honoured (past its window, or on moto), a retry fails its own conditions:
+        the anchor record (written first, with ReturnValuesOnConditionCheckFailure) then carries
+        this token, and the transaction is reported as applied."""
         try:
-            self.client.transact_write_items(TransactItems=ops)
+            self.client.transact_write_items(TransactItems=ops, ClientRequestToken=token)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code")
+            code = error_code(exc)
             if code != "TransactionCanceledException":
                 if _throttled(exc):
                     raise Unavailable() from exc
@@ -502,6 +542,11 @@ class Store:
             if not failed:
                 # Conflicting transactions in flight or throttling: nothing was written; retry soon.
                 raise Unavailable() from exc
+            if anchor is not None and reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                # Only an applied attempt (or another writer) makes the anchor's own condition fail.
+                held = reasons[0].get("Item")
+                if _written_by(held if held is not None else self._get(anchor), token):
+                    return
             for part, reason in failed:
                 if part == "idempotency":
                     existing = None
@@ -527,12 +572,15 @@ class Store:
 
     def _batch_get(self, wanted: list[keys.Key]) -> dict[tuple[str, str], dict[str, Any]]:
         found: dict[tuple[str, str], dict[str, Any]] = {}
-        request: dict[str, Any] = {self.table: {"Keys": wanted, "ConsistentRead": True}}
-        while request:
-            response = self._call(self.client.batch_get_item, RequestItems=request)
-            for item in response.get("Responses", {}).get(self.table, []):
-                found[(item["pk"]["S"], item["sk"]["S"])] = item
-            request = response.get("UnprocessedKeys") or {}
+        for start in range(0, len(wanted), 100):
+            request: dict[str, Any] = {
+                self.table: {"Keys": wanted[start : start + 100], "ConsistentRead": True}
+            }
+            while request:
+                response = self._call(self.client.batch_get_item, RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table, []):
+                    found[(item["pk"]["S"], item["sk"]["S"])] = item
+                request = response.get("UnprocessedKeys") or {}
         return found
 
     def _query(self, **args: Any) -> list[dict[str, Any]]:
@@ -544,14 +592,7 @@ class Store:
                 return items
             args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    @staticmethod
-    def _call(method: Callable[..., Any], **args: Any) -> Any:
-        try:
-            return method(**args)
-        except ClientError as exc:
-            if _throttled(exc):
-                raise Unavailable() from exc
-            raise
+    _call = staticmethod(call)
 
 
 def _appointment_item(a: Appointment) -> dict[str, Any]:
@@ -582,7 +623,7 @@ def _notification(item: Mapping[str, Any]) -> dict[str, str] | None:
     if not value:
         return None
     data = _deserializer.deserialize(value)
-    return {k: str(v) for k, v in data.items() if k in ("status", "detail")}
+    return {k: str(v) for k, v in data.items() if k in ("status", "detail", "notice")}
 
 
 def _encode_cursor(key: Mapping[str, Any]) -> str:

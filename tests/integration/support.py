@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -106,6 +106,7 @@ class World:
     day: date
     appointment_a: str  # client A's confirmed session, day at 10:00 with c-rivera
     pending_a: str  # client A's pending request for a session, day at 14:00 with c-rivera
+    not_sent: str  # the approved request of appointment_a, whose confirmation SES refused
 
 
 def build_world() -> World:
@@ -119,7 +120,19 @@ def build_world() -> World:
         who=CLIENT_A,
     )
     assert made.status == 201, made.body
-    return World(day, appointment, made.body["request"]["id"])
+    approved = aws.store().request_of(f"{appointment}-1", appointment)
+    assert approved is not None
+    # As the notify function records a confirmation SES refused.
+    aws.ledger().settle(
+        f"{approved.id}#v{approved.version}#confirmed",
+        "world",
+        "failed",
+        "MessageRejected",
+        "confirmed",
+        approved,
+        datetime.now(UTC),
+    )
+    return World(day, appointment, made.body["request"]["id"], approved.id)
 
 
 def _raw_items() -> dict[tuple[str, str], dict[str, Any]]:
@@ -233,6 +246,7 @@ EXAMPLES: dict[tuple[str, str], Callable[[World], Example]] = {
     ("POST", "/staff/requests/{id}/deny"): lambda w: Example(
         f"/staff/requests/{w.pending_a}/deny", {"note": "Fully booked"}
     ),
+    ("POST", "/staff/requests/{id}/resend"): lambda w: Example(f"/staff/requests/{w.not_sent}/resend"),
     ("GET", "/staff/settings"): lambda w: Example("/staff/settings"),
     ("PATCH", "/staff/settings"): lambda w: Example("/staff/settings", {"scheduling": {"horizonDays": 90}}),
     ("GET", "/staff/appointment-types"): lambda w: Example("/staff/appointment-types"),

@@ -147,7 +147,7 @@ def test_approval_emails_the_client_a_calendar_invite(stream):
     assert "BEGIN:VTIMEZONE" in sent["ics"]
     assert "TZID:America/New_York" in sent["ics"]
     decided = call("GET", "/staff/requests", who=STAFF, query={"status": "approved"}).body["requests"][0]
-    assert decided["notification"] == {"status": "sent"}
+    assert decided["notification"] == {"status": "sent", "notice": "confirmed"}
 
 
 def test_reschedule_changed_by_staff_and_cancel_keep_one_uid_with_growing_sequence(stream):
@@ -249,7 +249,7 @@ def test_rejected_address_is_recorded_and_does_not_block(stream):
     assert answer == {"batchItemFailures": []}
     assert to("ada@example.com") == []
     decided = call("GET", "/staff/requests", who=STAFF, query={"status": "approved"}).body["requests"][0]
-    assert decided["notification"] == {"status": "failed", "detail": "MessageRejected"}
+    assert decided["notification"] == {"status": "failed", "detail": "MessageRejected", "notice": "confirmed"}
     assert pump(stream) == {"batchItemFailures": []}
 
 
