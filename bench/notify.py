@@ -54,8 +54,7 @@ def _approval(record: dict[str, Any]) -> bool:
 
 def _read(reader: Any) -> list[dict[str, Any]]:
     records = reader.read()
-    for pending in reader._pending.values():
-        pending.clear()
+    reader.discard()
     return [r for r in records if _deserves(r)]
 
 

@@ -13,6 +13,7 @@ from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from functions.notify import mapping
 from functions.store.schema import NOTIFY_REQUEST_ATTRIBUTES
 
 
@@ -56,11 +57,11 @@ class Notify(Construct):
             sources.DynamoEventSource(
                 table,
                 starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-                batch_size=100,
-                max_batching_window=Duration.seconds(1),
-                bisect_batch_on_error=True,
-                retry_attempts=10,
-                max_record_age=Duration.hours(24),
+                batch_size=mapping.BATCH_SIZE,
+                max_batching_window=Duration.seconds(int(mapping.BATCHING_WINDOW.total_seconds())),
+                bisect_batch_on_error=mapping.BISECT_ON_ERROR,
+                retry_attempts=mapping.RETRY_ATTEMPTS,
+                max_record_age=Duration.seconds(int(mapping.MAX_RECORD_AGE.total_seconds())),
                 report_batch_item_failures=True,
                 parallelization_factor=1,
                 on_failure=sources.SqsDlq(self.failures),

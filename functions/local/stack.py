@@ -6,11 +6,13 @@ from __future__ import annotations
 import importlib
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from functions import aws
 from functions.api.gateway import LocalContext
@@ -27,6 +29,10 @@ from .stream import StreamReader
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STATE = ROOT / ".local" / "state.pickle"
+# Stopping waits this long at most for threads busy with AWS calls.
+STOP_WITHIN = 3.0
+# The pump's own stream reads give up quickly on an endpoint that does not answer.
+PUMP_CLIENT = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1, read_timeout=3)
 
 
 @dataclass
@@ -129,16 +135,25 @@ class LocalStack:
         self._threads.append(thread)
 
     def _pump(self) -> None:
+        """The event source mapping's part: the stream to the notify function. Failed records are
+        retried with a short backoff; an endpoint that stops answering is reported once."""
         from functions.notify import handler as notify
 
-        reader = StreamReader.of_table(
-            aws.dynamodb(), boto3.client("dynamodbstreams"), aws.settings().table_name
-        )
+        streams = boto3.client("dynamodbstreams", config=PUMP_CLIENT)
+        reader: StreamReader | None = None
+        trouble: str | None = None
         while not self._stop.wait(self.pump_interval):
             try:
-                reader.deliver(notify.handler, LocalContext("notify"))
-            except Exception:
-                notify.logger.exception("stream pump: batch failed, retrying")
+                if reader is None:
+                    reader = StreamReader.of_table(
+                        aws.dynamodb(), streams, aws.settings().table_name, backoff=self.pump_interval
+                    )
+                reader.deliver(notify.handler, lambda: LocalContext("notify"))
+                trouble = None
+            except Exception as exc:
+                if type(exc).__name__ != trouble:
+                    trouble = type(exc).__name__
+                    notify.logger.warning("stream pump: cannot read the stream", extra={"error": trouble})
 
     def _keep(self) -> None:
         while not self._stop.wait(5):
@@ -148,13 +163,16 @@ class LocalStack:
         if self.state_file is not None:
             state.save(self.state_file)
 
-    def stop(self) -> None:
+    def stop(self, within: float = STOP_WITHIN) -> None:
+        """Stop serving and pumping. Threads still waiting on a slow or vanished AWS endpoint are
+        not waited for past `within` seconds (they are daemons and end with the process)."""
+        deadline = time.monotonic() + within
         self._stop.set()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         self.save()
         if self._embedded is not None:
             self._embedded.stop()

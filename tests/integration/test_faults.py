@@ -180,8 +180,8 @@ def test_ses_failure_burst_loses_nothing_and_sends_nothing_twice(stream):
     rounds = 0
     while True:
         rounds += 1
-        delivered = stream.deliver(notify.handler, LocalContext("notify"))
-        pending = sum(len(p) for p in stream._pending.values())
+        delivered = stream.deliver(notify.handler, lambda: LocalContext("notify"))
+        pending = len(stream.pending())
         if not pending or rounds > 30:
             break
     assert failures[0] == 0
