@@ -65,12 +65,13 @@ class Notify(Construct):
                 report_batch_item_failures=True,
                 parallelization_factor=1,
                 on_failure=sources.SqsDlq(self.failures),
-                # Only requests can deserve an email; configuration, claims and ledger changes do not.
                 filters=[
                     lambda_.FilterCriteria.filter(
                         {
-                            "eventName": lambda_.FilterRule.or_("INSERT", "MODIFY"),
-                            "dynamodb": {"NewImage": {"type": {"S": lambda_.FilterRule.is_equal("request")}}},
+                            "eventName": lambda_.FilterRule.or_(*mapping.EVENT_NAMES),
+                            "dynamodb": {
+                                "NewImage": {"type": {"S": lambda_.FilterRule.is_equal(mapping.ITEM_TYPE)}}
+                            },
                         }
                     )
                 ],

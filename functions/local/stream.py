@@ -1,6 +1,7 @@
 """Reads a DynamoDB stream with GetRecords and hands the records to a function as the Lambda
 event source mapping does (`functions/notify/mapping.py`):
 
+- only the records the mapping's filter lets through are delivered;
 - each shard keeps its own position and is delivered one batch at a time, round robin, so a
   failing shard never starves another, and new records are read whatever the deliveries do;
 - a partial batch response moves the shard past the records before the first failed one and
@@ -85,11 +86,13 @@ class StreamReader:
                 shard = self._shards[shard_id] = _Shard(iterator)
             while shard.iterator:
                 page = self.streams.get_records(ShardIterator=shard.iterator, Limit=1000)
-                records = [{**r, "eventSourceARN": self.stream_arn} for r in page.get("Records", [])]
+                found_records = page.get("Records", [])
+                records = [{**r, "eventSourceARN": self.stream_arn} for r in found_records]
+                records = [r for r in records if mapping.wanted(r)]
                 shard.iterator = page.get("NextShardIterator")
                 shard.pending.extend(records)
                 new.extend(records)
-                if not records:
+                if not found_records:
                     break
         return new
 

@@ -5,6 +5,7 @@ mapping of the deployed stack (`infra/notify.py`) and the local stack's pump
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 # Records per invocation, and how long the mapping may wait to fill a batch.
 BATCH_SIZE = 100
@@ -17,3 +18,14 @@ BATCHING_WINDOW = timedelta(seconds=1)
 RETRY_ATTEMPTS = 10
 BISECT_ON_ERROR = True
 MAX_RECORD_AGE = timedelta(hours=24)
+
+# Only requests can deserve an email: the mapping passes inserts and changes of request items and
+# drops the rest (configuration, claims, the ledger) before batching.
+EVENT_NAMES = ("INSERT", "MODIFY")
+ITEM_TYPE = "request"
+
+
+def wanted(record: dict[str, Any]) -> bool:
+    """Whether the mapping's filter lets a stream record through."""
+    image = record.get("dynamodb", {}).get("NewImage") or {}
+    return record.get("eventName") in EVENT_NAMES and image.get("type", {}).get("S") == ITEM_TYPE

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -110,6 +111,28 @@ def practice(table: str) -> str:
     add_client("client-a", CLIENT_A["sub"], CLIENT_A["email"], "Ada")
     add_client("client-b", CLIENT_B["sub"], CLIENT_B["email"], "Grace")
     return table
+
+
+@pytest.fixture
+def stream(practice: str) -> Iterator[Any]:
+    """The table's stream, as the notify function's event source mapping reads it, from after
+    what the practice fixture wrote; SES ready to send from the practice's sender."""
+    import boto3
+
+    from functions.local.stream import StreamReader
+    from tests.integration.mail import SENDER
+
+    os.environ["SENDER_EMAIL"] = SENDER
+    os.environ["PORTAL_URL"] = "https://portal.demo.test"
+    aws.reset()
+    boto3.client("ses").verify_email_identity(EmailAddress=SENDER)
+    reader = StreamReader.of_table(aws.dynamodb(), boto3.client("dynamodbstreams"), aws.settings().table_name)
+    reader.read()
+    reader.discard()
+    yield reader
+    for name in ("SENDER_EMAIL", "PORTAL_URL"):
+        os.environ.pop(name)
+    aws.reset()
 
 
 def confirmed_appointment(who: Mapping[str, Any], day: date, hour: int = 10) -> str:

@@ -3,16 +3,13 @@ steps, SES failing in bursts. Nothing is half written, lost or done twice."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from functions import aws
 from functions.api.gateway import LocalContext
-from functions.local.stream import StreamReader
 from functions.notify import handler as notify
 from tests.integration.conftest import STAFF, at, call, new_request, next_weekday
 
@@ -130,17 +127,6 @@ def test_approval_dying_after_its_write_is_not_applied_twice(practice):
 
     assert retried.status == 200
     assert retried.body["request"]["status"] == "approved"
-
-
-@pytest.fixture
-def stream(practice):
-    os.environ["SENDER_EMAIL"] = "no-reply@demo.test"
-    aws.reset()
-    boto3.client("ses").verify_email_identity(EmailAddress="no-reply@demo.test")
-    reader = StreamReader.of_table(aws.dynamodb(), boto3.client("dynamodbstreams"), aws.settings().table_name)
-    yield reader
-    os.environ.pop("SENDER_EMAIL")
-    aws.reset()
 
 
 def sent_to(address: str) -> int:

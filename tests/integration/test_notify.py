@@ -3,20 +3,13 @@ handed to the notify handler in the shape Lambda delivers them; emails read back
 
 from __future__ import annotations
 
-import email
 import logging
-import os
-from email import policy
 from typing import Any
 
-import boto3
-import pytest
 from botocore.exceptions import ClientError
-from icalendar import Calendar
 
 from functions import aws
 from functions.api.gateway import LocalContext
-from functions.local.stream import StreamReader
 from functions.notify import handler as notify
 from tests.integration.conftest import (
     CLIENT_A,
@@ -28,81 +21,7 @@ from tests.integration.conftest import (
     new_request,
     next_weekday,
 )
-
-SENDER = "no-reply@demo.test"
-
-
-@pytest.fixture
-def stream(practice):
-    os.environ["SENDER_EMAIL"] = SENDER
-    os.environ["PORTAL_URL"] = "https://portal.demo.test"
-    aws.reset()
-    boto3.client("ses").verify_email_identity(EmailAddress=SENDER)
-    reader = StreamReader.of_table(aws.dynamodb(), boto3.client("dynamodbstreams"), aws.settings().table_name)
-    reader.read()
-    reader.discard()  # what the fixture itself wrote is not under test
-    yield reader
-    for name in ("SENDER_EMAIL", "PORTAL_URL"):
-        os.environ.pop(name)
-    aws.reset()
-
-
-def pump(reader: StreamReader) -> dict[str, Any]:
-    """One delivery of what is new or still failing, as one Lambda invocation of the shard."""
-    deliveries = reader.deliver(notify.handler, lambda: LocalContext("notify"))
-    if not deliveries:
-        return {"batchItemFailures": []}
-    [delivery] = deliveries
-    assert delivery.error is None, delivery.error
-    assert delivery.answer is not None
-    return delivery.answer
-
-
-def outbox() -> list[dict[str, Any]]:
-    from moto.core.models import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import RawMessage, ses_backends
-
-    sent = []
-    for message in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages:
-        if isinstance(message, RawMessage):
-            parsed = email.message_from_string(message.raw_data, policy=policy.default)
-            text = parsed.get_body(("plain",))
-            html = parsed.get_body(("html",))
-            assert text is not None
-            assert html is not None
-            invites = [p for p in parsed.iter_attachments() if p.get_content_type() == "text/calendar"]
-            sent.append(
-                {
-                    "to": message.destinations,
-                    "subject": str(parsed["Subject"]),
-                    "text": text.get_content(),
-                    "html": html.get_content(),
-                    "ics": invites[0].get_content() if invites else None,
-                    "method": invites[0].get_param("method") if invites else None,
-                    "reply_to": parsed["Reply-To"],
-                }
-            )
-        else:
-            sent.append(
-                {
-                    "to": message.destinations["ToAddresses"],
-                    "subject": message.subject,
-                    "text": message.body,
-                    "html": message.body,
-                    "ics": None,
-                    "method": None,
-                }
-            )
-    return sent
-
-
-def to(address: str) -> list[dict[str, Any]]:
-    return [m for m in outbox() if address in m["to"]]
-
-
-def event_of(ics: str | bytes):
-    calendar = Calendar.from_ical(ics)
-    return calendar, next(c for c in calendar.walk("VEVENT"))
+from tests.integration.mail import event_of, pump, to
 
 
 def test_new_request_tells_the_front_desk_without_personal_details(stream):
