@@ -17,7 +17,7 @@ def serialize_moto_writes() -> None:
 
     if getattr(DynamoDBBackend, "_portal_serialized", False):
         return
-    for name in ("transact_write_items", "put_item", "update_item", "delete_item", "batch_write_item"):
+    for name in WRITES:
         original = getattr(DynamoDBBackend, name)
 
         def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
@@ -78,6 +78,26 @@ def use_defaults() -> None:
         os.environ.setdefault(name, value)
     os.environ.pop("AWS_PROFILE", None)
     os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
+
+
+WRITES = ("transact_write_items", "put_item", "update_item", "delete_item", "batch_write_item")
+
+
+def serialize_client_writes(dynamodb: Any) -> threading.RLock:
+    """The same guarantee for an AWS endpoint of the developer's own (a moto server started by
+    hand), which does not make writes atomic: the stack's DynamoDB writes are made one at a time.
+    Every writer is this process, so that is all it takes. Returns the lock, which the stream
+    pump holds while it reads, so that it never reads in the middle of a transaction (moto
+    streams a refused transaction's writes into a shard it then throws away)."""
+    for name in WRITES:
+        original = getattr(dynamodb, name)
+
+        def locked(*args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with _serialized:
+                return __original(*args, **kwargs)
+
+        setattr(dynamodb, name, locked)
+    return _serialized
 
 
 def _no_browsers(app: Any) -> Any:

@@ -181,6 +181,11 @@ def server(gateway: Gateway | None, port: int) -> ThreadingHTTPServer:
             """Requests are logged above, by route, without query strings (they may hold ids)."""
 
     Handler.gateway = gateway
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+
+    class Server(ThreadingHTTPServer):
+        # A burst of callers (a website's button pressed by many at once) is queued, not reset.
+        request_queue_size = 128
+
+    httpd = Server(("127.0.0.1", port), Handler)
     httpd.daemon_threads = True
     return httpd

@@ -3,6 +3,7 @@ data, the local API gateway, the stream pump feeding the notify function, the ou
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import threading
@@ -21,7 +22,7 @@ from functions.api.routes import FUNCTIONS
 from . import state
 from .authorizer import Authorizer
 from .cognito import CognitoProxy
-from .embedded import Embedded, use_defaults
+from .embedded import Embedded, serialize_client_writes, use_defaults
 from .gateway import Gateway, server
 from .outbox import Outbox
 from .provision import CLIENT, STAFF, provision
@@ -47,6 +48,9 @@ class LocalStack:
     _embedded: Embedded | None = None
     _httpd: Any = None
     _environ: dict[str, str] = field(default_factory=dict)
+    _streams_client: Any = None
+    # Held while the pump reads the stream (an external endpoint's writes are serialized by it).
+    _reading: Any = field(default_factory=contextlib.nullcontext)
 
     @property
     def url(self) -> str:
@@ -93,6 +97,8 @@ class LocalStack:
         provisioned = provision(demo_data_wanted=not self.empty)
         os.environ["USER_POOL_ID"] = provisioned.user_pool_id
         aws.reset()
+        if self._embedded is None:
+            self._reading = serialize_client_writes(aws.dynamodb())
         self._status("table", provisioned.table, "created" if provisioned.created else "kept")
         self._status("user pool", provisioned.user_pool_id, "ok")
         outbox = Outbox(self.url)
@@ -139,7 +145,7 @@ class LocalStack:
         retried with a short backoff; an endpoint that stops answering is reported once."""
         from functions.notify import handler as notify
 
-        streams = boto3.client("dynamodbstreams", config=PUMP_CLIENT)
+        streams = self._streams()
         reader: StreamReader | None = None
         trouble: str | None = None
         while not self._stop.wait(self.pump_interval):
@@ -148,12 +154,18 @@ class LocalStack:
                     reader = StreamReader.of_table(
                         aws.dynamodb(), streams, aws.settings().table_name, backoff=self.pump_interval
                     )
+                    reader.guard = self._reading
                 reader.deliver(notify.handler, lambda: LocalContext("notify"))
                 trouble = None
             except Exception as exc:
                 if type(exc).__name__ != trouble:
                     trouble = type(exc).__name__
                     notify.logger.warning("stream pump: cannot read the stream", extra={"error": trouble})
+
+    def _streams(self) -> Any:
+        if self._streams_client is None:
+            self._streams_client = boto3.client("dynamodbstreams", config=PUMP_CLIENT)
+        return self._streams_client
 
     def _keep(self) -> None:
         while not self._stop.wait(5):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -48,7 +49,8 @@ class Delivery:
 
 @dataclass
 class _Shard:
-    iterator: str | None
+    # The last record read: each read starts after it, with an iterator asked for then.
+    last: str | None = None
     pending: list[dict[str, Any]] = field(default_factory=list)
     retries: int = 0
     size: int = mapping.BATCH_SIZE
@@ -62,6 +64,8 @@ class StreamReader:
     # Seconds before a failed shard is tried again, doubling per retry (the local stack waits a
     # little so that a failing record does not spin; tests deliver at once).
     backoff: float = 0.0
+    # Held for a whole read (a lock the writers also hold, where the endpoint needs one).
+    guard: AbstractContextManager[Any] = field(default_factory=nullcontext)
     failures: list[dict[str, Any]] = field(default_factory=list)
     _shards: dict[str, _Shard] = field(default_factory=dict)
 
@@ -74,26 +78,35 @@ class StreamReader:
 
     def read(self) -> list[dict[str, Any]]:
         """Read what is new on every shard; returns the records read now."""
+        with self.guard:
+            return self._read()
+
+    def _read(self) -> list[dict[str, Any]]:
         description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         new: list[dict[str, Any]] = []
         for found in description.get("Shards", []):
             shard_id = found["ShardId"]
-            shard = self._shards.get(shard_id)
-            if shard is None:
-                iterator = self.streams.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-                shard = self._shards[shard_id] = _Shard(iterator)
-            while shard.iterator:
-                page = self.streams.get_records(ShardIterator=shard.iterator, Limit=1000)
+            shard = self._shards.setdefault(shard_id, _Shard())
+            # A fresh iterator every time: an iterator expires (after 15 minutes in AWS), and a
+            # moto server replaces a table's shard object when it rolls a transaction back, after
+            # which an old iterator reads nothing, ever.
+            where: dict[str, Any] = {"ShardIteratorType": "TRIM_HORIZON"}
+            if shard.last is not None:
+                where = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": shard.last}
+            iterator: str | None = self.streams.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=shard_id, **where
+            )["ShardIterator"]
+            while iterator:
+                page = self.streams.get_records(ShardIterator=iterator, Limit=1000)
                 found_records = page.get("Records", [])
-                records = [{**r, "eventSourceARN": self.stream_arn} for r in found_records]
-                records = [r for r in records if mapping.wanted(r)]
-                shard.iterator = page.get("NextShardIterator")
-                shard.pending.extend(records)
-                new.extend(records)
+                iterator = page.get("NextShardIterator")
                 if not found_records:
                     break
+                shard.last = found_records[-1]["dynamodb"]["SequenceNumber"]
+                records = [{**r, "eventSourceARN": self.stream_arn} for r in found_records]
+                records = [r for r in records if mapping.wanted(r)]
+                shard.pending.extend(records)
+                new.extend(records)
         return new
 
     def pending(self) -> list[dict[str, Any]]:
