@@ -145,6 +145,58 @@ def test_approve_sends_the_confirmation_and_leaves_the_queue(page, stack, staff_
     assert approved.get_by_role("button", name="Approve").count() == 0
 
 
+def test_an_email_that_was_not_sent_is_shown_with_its_reason_and_sent_again_by_keyboard(
+    page, stack, staff_token
+):
+    # Given an approval whose confirmation the email service refuses three times
+    from botocore.exceptions import ClientError
+
+    from functions import aws
+
+    email = "unlucky.inbox@example.org"
+    request_id = request_appointment(stack, at(day(4, 3), 15), email, clinician="c-okafor")
+    refusals = [3]
+
+    def refuse(params: dict[str, Any], **_: Any) -> None:
+        if email in params.get("Destination", {}).get("ToAddresses", []) and refusals[0] > 0:
+            refusals[0] -= 1
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "injected"}}, "SendEmail")
+
+    aws.sesv2().meta.events.register("before-parameter-build.sesv2.SendEmail", refuse)
+    http(stack, "POST", f"/staff/requests/{request_id}/approve", {}, token=staff_token)
+    for _ in range(100):
+        if (decided(stack, staff_token, "approved", request_id).get("notification") or {}).get("status") == "failed":
+            break
+        page.wait_for_timeout(100)
+
+    # When staff look at the approved requests
+    sign_in_as_staff(page, stack)
+    page.get_by_label("Show requests").select_option("approved")
+    row = row_of(page, request_id)
+    row.wait_for()
+
+    # Then they see that the confirmation was not sent, and why
+    cell = row.locator("td.notification")
+    assert "Not sent" in cell.inner_text()
+    assert "Confirmation" in cell.inner_text()
+    assert "did not accept it (ServiceUnavailable)" in cell.inner_text()
+    screenshot(page, "staff-not-sent")
+
+    # And when they press Send Again with the keyboard
+    button = cell.get_by_role("button", name="Send Again")
+    button.focus()
+    page.keyboard.press("Enter")
+
+    # Then the page says it will be sent again, keeps the keyboard there, and the client gets it once
+    cell.get_by_text("Sending again").wait_for()
+    assert "Confirmation will be sent again." in page.inner_text("#queue-messages")
+    assert page.evaluate("document.activeElement.classList.contains('notification-status')")
+    assert len([e for e in outbox(stack, email, 1) if "confirmed" in e["subject"]]) == 1
+    page.get_by_role("button", name="Refresh").click()
+    row_of(page, request_id).locator("td.notification").get_by_text("Sent", exact=True).wait_for()
+    assert refusals == [0]
+
+
 def test_approve_with_another_clinician_and_time(page, stack, staff_token):
     email = "moved.on@example.org"
     when = day(1)

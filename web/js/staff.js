@@ -7,7 +7,13 @@ import { currentUser, setNewPassword, signIn, signOut } from "./auth.js";
 
 const $ = (id) => document.getElementById(id);
 const KINDS = { new: "New", reschedule: "Reschedule", cancel: "Cancellation" };
-const NOTIFICATION = { sent: "Sent", failed: "Failed", skipped: "Skipped" };
+const NOTIFICATION = { sent: "Sent", failed: "Not sent", skipped: "Not sent", queued: "Sending again" };
+const NOTICES = {
+  received: "Front desk notice",
+  confirmed: "Confirmation",
+  moved: "Reschedule confirmation",
+  cancelled: "Cancellation confirmation",
+};
 const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 const SWITCHES = {
   enabled: "set-enabled",
@@ -379,8 +385,7 @@ function row(request) {
     el(
       "td",
       { dataset: { label: "Notification" }, class: "notification" },
-      notification ? NOTIFICATION[notification.status] || notification.status : "—",
-      notification && notification.detail ? el("div", { class: "note" }, notification.detail) : null,
+      notificationCell(request, clientId),
     ),
     el(
       "td",
@@ -406,6 +411,58 @@ function row(request) {
           ),
     ),
   );
+}
+
+// Why an email did not go out, in words staff can act on.
+function notificationReason(notification) {
+  const detail = notification.detail || "";
+  if (notification.status === "skipped") {
+    return detail === "no_address" ? "There is no address to send it to." : "The request no longer exists.";
+  }
+  if (detail === "unconfirmed") return "The email service did not confirm it.";
+  if (detail === "MessageRejected") return "The email service refused this address. Check it with the client.";
+  if (detail.startsWith("render:")) return "The email could not be written. Check the practice's name in Settings.";
+  return detail ? `The email service did not accept it (${detail}).` : "";
+}
+
+function notificationCell(request, describedBy) {
+  const notification = request.notification;
+  if (!notification) return el("span", { class: "note" }, "—");
+  const status = el(
+    "strong",
+    { class: `notification-status ${notification.status}`, tabindex: "-1" },
+    NOTIFICATION[notification.status] || notification.status,
+  );
+  const reason = notification.status === "sent" && !notification.detail ? "" : notificationReason(notification);
+  return el(
+    "div",
+    {},
+    status,
+    notification.notice ? el("div", { class: "note" }, NOTICES[notification.notice] || notification.notice) : null,
+    reason ? el("div", { class: "note notification-reason" }, reason) : null,
+    notification.status === "failed"
+      ? el("button", {
+          type: "button", class: "secondary send-again", "aria-describedby": describedBy,
+          onclick: (e) => sendAgain(request, e.currentTarget),
+        }, "Send Again")
+      : null,
+  );
+}
+
+// Staff ask for a failed email once more; the notify function sends it (once per press).
+async function sendAgain(request, button) {
+  await busy(button, $("queue-messages"), async () => {
+    const answer = await api(`/staff/requests/${encodeURIComponent(request.id)}/resend`, {
+      method: "POST", token: token(),
+    });
+    request.notification = answer.notification;
+    const tr = [...$("queue-rows").children].find((r) => r.dataset.requestId === request.id);
+    const cell = tr && tr.querySelector("td.notification");
+    if (cell) cell.replaceChildren(notificationCell(request, `client-${request.id}`));
+    say($("queue-messages"), `${NOTICES[answer.notification.notice] || "The email"} will be sent again.`);
+    const status = cell && cell.querySelector(".notification-status");
+    if (status) status.focus();
+  });
 }
 
 // ---- approve and deny ------------------------------------------------------------------------
