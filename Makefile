@@ -9,7 +9,7 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 CONFIG ?= infra/config.json
 CDK := node_modules/.bin/cdk
 
-.PHONY: help run bench fuzz test unit integration lint format openapi check-openapi synth deploy destroy clean
+.PHONY: help run bench fuzz test unit integration lint format openapi check-openapi synth deploy destroy redrive clean
 
 help:
 	@echo "make run       run the whole system locally on embedded AWS (moto), with demo data (EMPTY=1: none)"
@@ -22,6 +22,7 @@ help:
 	@echo "make synth     synthesize the CDK stack (cdk-nag checks) and lint the template (cfn-lint)"
 	@echo "make deploy    deploy the stack to the AWS account of your credentials (CONFIG=infra/config.json)"
 	@echo "make destroy   remove the stack (the table, user pool, key and buckets are retained)"
+	@echo "make redrive   deliver again the stream records the deployed notify function gave up on"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -78,6 +79,10 @@ deploy: $(STAMP) $(CDK) synth
 
 destroy: $(STAMP) $(CDK)
 	$(CDK) destroy --app "$(BIN)/python -m infra.app" -c config=$(CONFIG)
+
+# The failure queue's batches, read back from the stream and given to the deployed notify function.
+redrive: $(STAMP)
+	$(BIN)/python -m functions.notify.redrive --config $(CONFIG)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache cdk.out build node_modules

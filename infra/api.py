@@ -81,6 +81,7 @@ class Functions(Construct):
         super().__init__(scope, id)
         code = function_code()
         self.by_name: dict[str, lambda_.Function] = {}
+        self.log_groups: dict[str, logs.LogGroup] = {}
         for name, module in {**FUNCTIONS, "notify": "functions.notify.handler"}.items():
             log_group = logs.LogGroup(
                 self,
@@ -112,6 +113,7 @@ class Functions(Construct):
             elif ACCESS[name]:
                 data_key.grant_decrypt(function)
             self.by_name[name] = function
+            self.log_groups[name] = log_group
 
 
 _RETENTION = {

@@ -7,9 +7,12 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
+
+from functions.notify.handler import NOT_SENT_MESSAGES
 
 from .api import Api, Functions
 from .auth import Auth
@@ -115,6 +118,28 @@ class PortalStack(Stack):
                     treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                     alarm_description=f"{what} in the {name} function",
                 ).add_alarm_action(alarm_action)
+        # An email given up on (refused by SES, impossible to build, or failing three times) is
+        # shown to staff with Send Again; the operator hears of it too.
+        not_sent = logs.MetricFilter(
+            self,
+            "EmailsNotSent",
+            log_group=functions.log_groups["notify"],
+            metric_namespace="ClientPortal",
+            metric_name="EmailsNotSent",
+            filter_pattern=logs.FilterPattern.any(
+                *(logs.FilterPattern.string_value("$.message", "=", m) for m in NOT_SENT_MESSAGES)
+            ),
+            metric_value="1",
+        )
+        cloudwatch.Alarm(
+            self,
+            "EmailsNotSentAlarm",
+            metric=not_sent.metric(period=five_minutes, statistic="Sum"),
+            threshold=1,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description="An email was not sent; staff see it on the staff page with Send Again",
+        ).add_alarm_action(alarm_action)
         cloudwatch.Alarm(
             self,
             "UndeliveredNotifications",
@@ -130,6 +155,9 @@ class PortalStack(Stack):
         CfnOutput(self, "UserPoolId", value=auth.pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=auth.client.user_pool_client_id)
         CfnOutput(self, "TableName", value=data.table.table_name)
+        # What `make redrive` needs (functions/notify/redrive.py).
+        CfnOutput(self, "NotifyFailureQueueUrl", value=notify.failures.queue_url)
+        CfnOutput(self, "NotifyFunctionName", value=functions.by_name["notify"].function_name)
         self.parts = {
             "data": data,
             "auth": auth,

@@ -61,6 +61,9 @@ MAX_ATTEMPTS = 3
 LEASE_MARGIN = timedelta(seconds=30)
 # The request went out and no answer came back: SES may have it. Never sent twice.
 UNCONFIRMED = (ReadTimeoutError, ConnectionClosedError)
+# The log lines of an email given up on; the stack counts them (EmailsNotSent) and alarms.
+REFUSED, UNBUILDABLE, GAVE_UP = "email refused", "email could not be built", "email not sent after retries"
+NOT_SENT_MESSAGES = (REFUSED, UNBUILDABLE, GAVE_UP)
 
 
 class RecordFailed(Exception):
@@ -191,7 +194,7 @@ def _send_claimed(notice: Notice, owner: str, claim: Claim, now: datetime) -> st
     except Exception as exc:
         # The same record renders the same way every time: retrying cannot help.
         ledger.settle(key, owner, "failed", f"render:{type(exc).__name__}", notice.kind, notice.request, now)
-        logger.error("email could not be built", extra={"change": key, "error": type(exc).__name__})
+        logger.error(UNBUILDABLE, extra={"change": key, "error": type(exc).__name__})
         return "failed"
     if message is None:
         ledger.settle(key, owner, "skipped", "no_address", notice.kind, notice.request, now)
@@ -203,7 +206,7 @@ def _send_claimed(notice: Notice, owner: str, claim: Claim, now: datetime) -> st
         code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
         if code in PERMANENT:
             ledger.settle(key, owner, "failed", code, notice.kind, notice.request, now)
-            logger.warning("email refused", extra={"change": key, "code": code})
+            logger.warning(REFUSED, extra={"change": key, "code": code})
             return "failed"
         return _give_back(notice, owner, claim, code, now)
     except UNCONFIRMED as exc:
@@ -237,7 +240,7 @@ def _give_back(notice: Notice, owner: str, claim: Claim, code: str, now: datetim
     if claim.attempts >= MAX_ATTEMPTS:
         ledger.settle(notice.change_key, owner, "failed", code, notice.kind, _stored(notice.request), now)
         logger.error(
-            "email not sent after retries",
+            GAVE_UP,
             extra={"change": notice.change_key, "code": code, "attempts": claim.attempts},
         )
         return "failed"

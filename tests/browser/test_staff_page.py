@@ -165,7 +165,8 @@ def test_an_email_that_was_not_sent_is_shown_with_its_reason_and_sent_again_by_k
     aws.sesv2().meta.events.register("before-parameter-build.sesv2.SendEmail", refuse)
     http(stack, "POST", f"/staff/requests/{request_id}/approve", {}, token=staff_token)
     for _ in range(100):
-        if (decided(stack, staff_token, "approved", request_id).get("notification") or {}).get("status") == "failed":
+        notification = decided(stack, staff_token, "approved", request_id).get("notification") or {}
+        if notification.get("status") == "failed":
             break
         page.wait_for_timeout(100)
 

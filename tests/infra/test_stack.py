@@ -334,3 +334,22 @@ def test_the_staff_page_address_is_served(template):
             }
         ),
     )
+
+
+def test_an_email_given_up_on_raises_an_alarm_and_the_redrive_finds_its_queue(template):
+    # Given the synthesized stack
+    outputs = template.find_outputs("*")
+    filters = template.find_resources("AWS::Logs::MetricFilter")
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+
+    # Then `make redrive` finds the failure queue and the function in the outputs
+    assert {"NotifyFailureQueueUrl", "NotifyFunctionName"} <= set(outputs)
+    # and every log line of an email given up on is counted, and alarmed on
+    [metric_filter] = filters.values()
+    pattern = metric_filter["Properties"]["FilterPattern"]
+    for message in ("email refused", "email could not be built", "email not sent after retries"):
+        assert f'$.message = "{message}"' in pattern
+    assert any(
+        a["Properties"].get("MetricName") == "EmailsNotSent" and a["Properties"].get("AlarmActions")
+        for a in alarms.values()
+    )
