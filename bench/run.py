@@ -6,6 +6,7 @@ On moto in process (never real AWS), it measures
 2. availability with 1,000 and with 100,000 stored appointments;
 3. each handler module's cold import time against a floor;
 4. notify throughput for a batch of 100 stream records;
+5. approval to email at SES over 50 approvals while 10 % of DynamoDB write answers are lost;
 prints a table, writes bench/results.json and ends with a line starting "bench:".
 """
 
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import imports, motopatch, notify, operations, scale
+from . import delivery, imports, motopatch, notify, operations, scale
 from .instrument import Instrument
 from .measure import on_fresh_stack, run
 from .practice import ENV, NY, use_environment
@@ -261,7 +262,7 @@ def main() -> int:
     quiet_logs()
     instrument = Instrument()
 
-    def embedded() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    def embedded() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
         with mock_aws():
             aws.reset()
             api = api_operations(instrument, invocations)
@@ -270,17 +271,21 @@ def main() -> int:
             progress("notify: a batch of 100 stream records")
             notified = notify.measure(instrument)
             aws.reset()
-        return api, scaled, notified
+        with mock_aws():
+            aws.reset()
+            progress("approval to email at SES, 10 % of DynamoDB answers lost")
+            delivered = delivery.measure()
+        return api, scaled, notified, delivered
 
     # Preparing data makes thousands of calls too: off the main thread's deep stack (see
     # bench.measure.on_fresh_stack).
-    api, scaled, notified = on_fresh_stack(embedded)
+    api, scaled, notified, delivered = on_fresh_stack(embedded)
     elapsed = time.perf_counter() - started
 
     costs = {name: aws_cost(name, figures) for name, figures in api["operations"].items()}
     emails = {kind: notify_cost(batch) for kind, batch in notified.items()}
     month = practice_month(costs, emails)
-    goals = evaluate(api, scaled, cold)
+    goals = evaluate(api, scaled, cold, delivered)
     results = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
@@ -300,6 +305,7 @@ def main() -> int:
         "availability_scale": scaled,
         "cold_imports": cold,
         "notify": notified,
+        "approval_to_email": delivered,
         "fast_query_calls": dict(motopatch.stats),
     }
     print(report(results))
@@ -322,7 +328,9 @@ def _scale_met(pair: dict[str, Any]) -> bool:
     return bool(pair["p50_ratio"] <= GOAL_SCALE and pair["calls_identical"] and pair["same_holds_read"])
 
 
-def evaluate(api: dict[str, Any], scaled: dict[str, Any], cold: dict[str, Any]) -> dict[str, Any]:
+def evaluate(
+    api: dict[str, Any], scaled: dict[str, Any], cold: dict[str, Any], delivered: dict[str, Any]
+) -> dict[str, Any]:
     ops = api["operations"]
     over = {n: round(f["ratio_p50"], 2) for n, f in ops.items() if f["ratio_p50"] > GOAL_RATIO}
     failed = {n: f["failed"] for n, f in ops.items() if f["failed"]}
@@ -351,6 +359,24 @@ def evaluate(api: dict[str, Any], scaled: dict[str, Any], cold: dict[str, Any]) 
             "goal": f"median cold import / floor <= {GOAL_IMPORT} for every handler module",
             "met": not slow_imports,
             "misses": slow_imports,
+        },
+        "approval_to_email": {
+            "goal": (
+                f"with {delivered['answers_lost_share']:.0%} of DynamoDB write answers lost, all"
+                f" {delivered['approvals']} confirmations at SES exactly once and every API answer true"
+            ),
+            "met": delivered["delivered"] == delivered["approvals"]
+            and not delivered["sent_more_than_once"]
+            and not delivered["untrue_answers"],
+            "misses": {
+                k: v
+                for k, v in {
+                    "not delivered": delivered["approvals"] - delivered["delivered"],
+                    "sent more than once": delivered["sent_more_than_once"],
+                    "untrue answers": len(delivered["untrue_answers"]),
+                }.items()
+                if v
+            },
         },
     }
 
@@ -545,6 +571,18 @@ def report(results: dict[str, Any]) -> str:
             rows,
         )
     )
+
+    d = results["approval_to_email"]
+    out += [
+        "",
+        f"5. Approval to email at SES, {d['approvals']} approvals, {d['answers_lost_share']:.0%} of DynamoDB"
+        " write answers lost after the write",
+        f"   p50 {d['latency_ms_p50']:.0f} ms, p99 {d['latency_ms_p99']:.0f} ms,"
+        f" max {d['latency_ms_max']:.0f} ms;"
+        f" delivered {d['delivered']}/{d['approvals']}, sent more than once {d['sent_more_than_once']},"
+        f" untrue API answers {len(d['untrue_answers'])};"
+        f" answers lost: {sum(d['answers_lost'].values())} of {d['writes']} writes {d['answers_lost']}",
+    ]
 
     month = results["aws_cost"]["practice_month"]
     out += [
