@@ -4,9 +4,9 @@ A table of its own on moto in process. A stream pump (functions.local.stream, as
 mapping delivers) runs beside the API. Every DynamoDB write made by anyone (the API handlers,
 the notify function) has its answer lost, after it took effect, with a probability of 10 %: the
 SDK then retries it, as it does on a read timeout. 50 clients each request a time (anonymously)
-and staff approve it. Measured: from the start of each approval call to the moment SES accepts
-its confirmation (approvals are paced, one every 0.25 s). Checked: every API answer was true (201/200, and the request is stored as
-answered), and every confirmation reached SES exactly once.
+and staff approve it, one approval every 0.25 s. Measured: from the start of each approval call
+to the moment SES accepts its confirmation. Checked: every API answer was true (201/200, and
+the request is stored as answered), and every confirmation reached SES exactly once.
 """
 
 from __future__ import annotations
