@@ -181,7 +181,8 @@ def test_an_email_that_was_not_sent_is_shown_with_its_reason_and_sent_again_by_k
     assert "Not sent" in cell.inner_text()
     assert "Confirmation" in cell.inner_text()
     assert "did not accept it (ServiceUnavailable)" in cell.inner_text()
-    screenshot(page, "staff-not-sent")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#queue").screenshot(path=str(ARTIFACTS / "staff-not-sent.png"))
 
     # And when they press Send Again with the keyboard
     button = cell.get_by_role("button", name="Send Again")
