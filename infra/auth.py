@@ -8,6 +8,13 @@ from constructs import Construct
 
 from functions.api.identity import PASSWORD_POLICY, STAFF_GROUP, TOKEN_HOURS
 
+# What the pages may read of an account, and write: confirmations go to the client record's
+# address, so nobody signed in may change `email`. Cognito takes an app client without a write
+# list (or with an empty one) as allowed to write every standard attribute, so the list names one
+# attribute that nothing reads.
+READABLE = cognito.ClientAttributes().with_standard_attributes(email=True, email_verified=True)
+WRITABLE = cognito.ClientAttributes().with_standard_attributes(locale=True)
+
 
 class Auth(Construct):
     def __init__(self, scope: Construct, id: str, *, practice_name: str, portal_url: str) -> None:
@@ -18,6 +25,8 @@ class Auth(Construct):
             self_sign_up_enabled=False,
             sign_in_aliases=cognito.SignInAliases(email=True),
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            # An address changed by any path stays as it was until the new one is verified.
+            keep_original=cognito.KeepOriginalAttrs(email=True),
             standard_attributes=cognito.StandardAttributes(
                 email=cognito.StandardAttribute(required=True, mutable=True)
             ),
@@ -53,6 +62,8 @@ class Auth(Construct):
             generate_secret=False,
             auth_flows=cognito.AuthFlow(user_password=True, user_srp=True),
             prevent_user_existence_errors=True,
+            read_attributes=READABLE,
+            write_attributes=WRITABLE,
             id_token_validity=Duration.hours(TOKEN_HOURS),
             access_token_validity=Duration.hours(TOKEN_HOURS),
             refresh_token_validity=Duration.days(1),

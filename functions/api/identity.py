@@ -11,8 +11,10 @@ STAFF_GROUP = "staff"
 
 @dataclass(frozen=True)
 class Caller:
+    """The signed-in account: its id and groups. Never its email: a token's address is the
+    account's to change, so where a client is written to comes from the client record."""
+
     sub: str | None = None
-    email: str | None = None
     groups: frozenset[str] = frozenset()
 
     @property
@@ -39,10 +41,7 @@ def caller_of(event: Mapping[str, Any]) -> Caller:
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         return Caller()
-    email = claims.get("email")
-    return Caller(
-        sub=sub, email=email if isinstance(email, str) else None, groups=_groups(claims.get("cognito:groups"))
-    )
+    return Caller(sub=sub, groups=_groups(claims.get("cognito:groups")))
 
 
 # The user pool's rules, shared by the CDK stack and the local stack.

@@ -74,6 +74,7 @@ def _user_pool() -> tuple[str, str]:
         GenerateSecret=False,
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         ReadAttributes=["email", "email_verified"],
+        WriteAttributes=["locale"],  # never email: as infra/auth.py
         PreventUserExistenceErrors="ENABLED",
     )["UserPoolClient"]["ClientId"]
     return pool, client

@@ -81,8 +81,8 @@ def post_my_request(body: Annotated[MyRequestIn, Body()]) -> Response[str]:
         clinician_id=body.clinicianId,
         type_id=body.appointmentTypeId,
         start=body.start,
-        # Confirmations go to the account's address.
-        client=record.details(email=call.caller.email),
+        # Confirmations go to the client record's address, whatever the account's token says.
+        client=record.details(),
         client_id=record.id,
         signed_in=True,
         comments=body.comments,

@@ -104,6 +104,26 @@ def test_user_pool_is_invite_only_with_strong_passwords_and_staff_group(template
     )
 
 
+def test_no_app_client_may_write_an_email_and_a_changed_email_waits_for_verification(template):
+    # Given the synthesized stack / When its app clients and user pools are read
+    clients = resources(template, "AWS::Cognito::UserPoolClient")
+    pools = resources(template, "AWS::Cognito::UserPool")
+
+    # Then no signed-in person can change the address their confirmations go to
+    assert clients
+    for client in clients.values():
+        writable = client["Properties"].get("WriteAttributes")
+        # Cognito lets an app client without a WriteAttributes list write every standard attribute.
+        assert writable, "an app client may write every attribute"
+        assert not {"email", "email_verified"} & set(writable)
+        assert set(client["Properties"]["ReadAttributes"]) == {"email", "email_verified"}
+    # and an address changed otherwise is kept as it was until the new one is verified
+    for pool in pools.values():
+        assert pool["Properties"]["UserAttributeUpdateSettings"] == {
+            "AttributesRequireVerificationBeforeUpdate": ["email"]
+        }
+
+
 def test_functions_are_python_313_on_arm_with_limits_and_tracing(template):
     functions = {
         k: v["Properties"]
