@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
@@ -193,6 +193,9 @@ class Api(Construct):
             ),
             endpoint_types=[apigw.EndpointType.REGIONAL],
         )
+        # The API's own origin, from the REST API alone: the stage's URL would make the pages'
+        # headers depend on every method, and so on the pages' own address (CORS).
+        self.origin = f"https://{self.api.rest_api_id}.execute-api.{Stack.of(self).region}.{Aws.URL_SUFFIX}"
         authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[pool])
         validator = self.api.add_request_validator(
             "Request", validate_request_parameters=True, validate_request_body=True

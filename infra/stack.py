@@ -84,6 +84,7 @@ class PortalStack(Stack):
         notify = Notify(
             self, "Notify", function=functions.by_name["notify"], table=data.table, key=data_key, email=email
         )
+        web.connect_to(api.origin)
         web.publish(
             {
                 "apiBaseUrl": api.api.url,

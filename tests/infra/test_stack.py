@@ -337,17 +337,66 @@ def test_cfn_lint_finds_no_errors(template):
 def test_the_staff_page_address_is_served(template):
     function = next(iter(resources(template, "AWS::CloudFront::Function").values()))["Properties"]
     assert "'/staff.html'" in function["FunctionCode"]
-    template.has_resource_properties(
-        "AWS::CloudFront::Distribution",
-        Match.object_like(
-            {
-                "DistributionConfig": Match.object_like(
-                    {
-                        "DefaultCacheBehavior": Match.object_like(
-                            {"FunctionAssociations": [Match.object_like({"EventType": "viewer-request"})]}
-                        )
-                    }
-                )
-            }
-        ),
+    [staff] = _distribution(template)["CacheBehaviors"]
+    assert staff["PathPattern"] == "/staff*"
+    assert [f["EventType"] for f in staff["FunctionAssociations"]] == ["viewer-request"]
+
+
+def _distribution(template: Template) -> dict[str, Any]:
+    distribution = next(iter(resources(template, "AWS::CloudFront::Distribution").values()))
+    config: dict[str, Any] = distribution["Properties"]["DistributionConfig"]
+    return config
+
+
+def _headers_of(template: Template, behavior: dict[str, Any]) -> dict[str, Any]:
+    policies = resources(template, "AWS::CloudFront::ResponseHeadersPolicy")
+    config: dict[str, Any] = policies[behavior["ResponseHeadersPolicyId"]["Ref"]]["Properties"][
+        "ResponseHeadersPolicyConfig"
+    ]
+    return config["SecurityHeadersConfig"]
+
+
+def _csp(headers: dict[str, Any]) -> dict[str, str]:
+    """The policy's directives, with the template's references written as {Ref: id}."""
+    value = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    text = (
+        "".join(
+            p if isinstance(p, str) else json.dumps(p, separators=(",", ":")) for p in value["Fn::Join"][1]
+        )
+        if isinstance(value, dict)
+        else value
     )
+    return dict(d.strip().split(" ", 1) for d in text.split(";") if d.strip())
+
+
+def test_the_pages_may_call_only_this_stacks_api_and_user_pools(template):
+    # Given the stack's REST API
+    [api] = resources(template, "AWS::ApiGateway::RestApi")
+    region = CONFIG.region
+
+    # When the pages' and the staff page's Content-Security-Policy are read
+    config = _distribution(template)
+    for behavior in (config["DefaultCacheBehavior"], *config["CacheBehaviors"]):
+        csp = _csp(_headers_of(template, behavior))
+
+        # Then they may call their own origin, this API's and Cognito's, and no other API
+        sources = csp["connect-src"].split(" ")
+        assert sources[0] == "'self'"
+        assert sources[1] == f'https://{{"Ref":"{api}"}}.execute-api.{region}.{{"Ref":"AWS::URLSuffix"}}'
+        assert sources[2:] == [f"https://cognito-idp.{region}.amazonaws.com"]
+        assert "*" not in csp["connect-src"]
+        assert csp["script-src"] == "'self'"
+
+
+def test_only_the_practice_website_may_frame_the_portal_and_nobody_the_staff_page(template):
+    # Given the distribution / When each behaviour's headers are read
+    config = _distribution(template)
+    portal = _headers_of(template, config["DefaultCacheBehavior"])
+    [staff_behavior] = config["CacheBehaviors"]
+    staff = _headers_of(template, staff_behavior)
+
+    # Then the portal (its request button) may be framed by the practice's website
+    assert _csp(portal)["frame-ancestors"] == " ".join(["'self'", *CONFIG.websiteOrigins])
+    # and the staff page by nobody, in browsers old and new
+    assert _csp(staff)["frame-ancestors"] == "'none'"
+    assert staff["FrameOptions"] == {"FrameOption": "DENY", "Override": True}

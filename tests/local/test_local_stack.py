@@ -320,6 +320,27 @@ def test_openapi_and_config_are_served(http):
     assert set(config) == {"apiBaseUrl", "region", "userPoolId", "userPoolClientId", "cognitoEndpoint"}
 
 
+def test_the_staff_page_may_not_be_framed_and_the_pages_call_only_their_own_origin(stack):
+    # Given the local stack's pages
+    def headers_of(path: str) -> dict[str, str]:
+        with urllib.request.urlopen(stack.url + path, timeout=10) as answer:
+            return dict(answer.headers)
+
+    # When the staff page and the portal are fetched
+    staff, portal = headers_of("/staff"), headers_of("/")
+
+    # Then no page may frame the staff page, and the portal only the local origins' pages
+    directives = {
+        name: dict(d.strip().split(" ", 1) for d in h["Content-Security-Policy"].split(";"))
+        for name, h in (("staff", staff), ("portal", portal))
+    }
+    assert directives["staff"]["frame-ancestors"] == "'none'"
+    assert staff["X-Frame-Options"] == "DENY"
+    assert directives["portal"]["frame-ancestors"] == "'self' http://127.0.0.1:* http://localhost:*"
+    # and both call their own origin only (the API and /cognito are on it)
+    assert {d["connect-src"] for d in directives.values()} == {"'self'"}
+
+
 def test_aws_endpoint_url_points_at_a_separate_moto_server():
     from moto.server import ThreadedMotoServer
 
