@@ -353,7 +353,8 @@ def _headers_of(template: Template, behavior: dict[str, Any]) -> dict[str, Any]:
     config: dict[str, Any] = policies[behavior["ResponseHeadersPolicyId"]["Ref"]]["Properties"][
         "ResponseHeadersPolicyConfig"
     ]
-    return config["SecurityHeadersConfig"]
+    security: dict[str, Any] = config["SecurityHeadersConfig"]
+    return security
 
 
 def _csp(headers: dict[str, Any]) -> dict[str, str]:
