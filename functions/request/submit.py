@@ -63,7 +63,7 @@ def post_my_request(body: Annotated[MyRequestIn, Body()]) -> Response[str]:
     key = idempotency_key()
     store = aws.store()
     snapshot = store.read(
-        user_sub=call.caller.sub, idempotency_scope=key.scope if key else None, now=call.now
+        user_sub=call.caller.account, idempotency_scope=key.scope if key else None, now=call.now
     )
     check_gate(call.route, snapshot)
     if (again := replay(snapshot.idempotency, key)) is not None:

@@ -104,6 +104,59 @@ def test_user_pool_is_invite_only_with_strong_passwords_and_staff_group(template
     )
 
 
+def _pools(template: Template) -> dict[str, dict[str, Any]]:
+    """The user pools by their construct id (Users: the clients', Staff: the staff's)."""
+    return {
+        "Staff" if key.startswith("AuthStaff") else "Users": pool["Properties"]
+        for key, pool in resources(template, "AWS::Cognito::UserPool").items()
+    }
+
+
+def test_staff_must_sign_in_with_totp_and_clients_may(template):
+    # Given the synthesized stack / When its user pools are read
+    pools = _pools(template)
+
+    # Then staff sign in to a pool that requires a TOTP authenticator (never SMS)
+    assert set(pools) == {"Users", "Staff"}
+    assert pools["Staff"]["MfaConfiguration"] == "ON"
+    assert pools["Staff"]["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    # and clients to one where it is optional
+    assert pools["Users"]["MfaConfiguration"] == "OPTIONAL"
+    assert pools["Users"]["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    # and the staff group lives in the staff pool only
+    [group] = resources(template, "AWS::Cognito::UserPoolGroup").values()
+    assert group["Properties"]["GroupName"] == "staff"
+    assert group["Properties"]["UserPoolId"]["Ref"].startswith("AuthStaff")
+
+
+def test_one_authorizer_accepts_both_pools_and_the_functions_know_which_is_which(template):
+    # Given the synthesized stack
+    [authorizer] = resources(template, "AWS::ApiGateway::Authorizer").values()
+    pool_ids = sorted(resources(template, "AWS::Cognito::UserPool"))
+
+    # Then API Gateway checks tokens of either pool
+    arns = authorizer["Properties"]["ProviderARNs"]
+    assert sorted(a["Fn::GetAtt"][0] for a in arns) == pool_ids
+    # and every API function is told both pools, to tell a staff token from a client's
+    for props in resources(template, "AWS::Lambda::Function").values():
+        environment = props["Properties"].get("Environment", {}).get("Variables", {})
+        if "TABLE_NAME" in environment:
+            assert environment["USER_POOL_ID"]["Ref"].startswith("AuthUsers")
+            assert environment["STAFF_USER_POOL_ID"]["Ref"].startswith("AuthStaff")
+
+
+def test_invitations_create_clients_accounts_and_only_look_up_staffs(template):
+    statements = [s for s in _policy_of(template, "clients") if "cognito-idp" in json.dumps(s["Action"])]
+    granted = {
+        json.dumps(s["Resource"]): sorted(_actions(s)) for s in statements
+    }  # resource -> the calls allowed on it
+    assert len(granted) == 2
+    on_clients = next(v for k, v in granted.items() if "AuthUsers" in k)
+    on_staff = next(v for k, v in granted.items() if "AuthStaff" in k)
+    assert on_clients == ["cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser"]
+    assert on_staff == ["cognito-idp:AdminGetUser"]
+
+
 def test_no_app_client_may_write_an_email_and_a_changed_email_waits_for_verification(template):
     # Given the synthesized stack / When its app clients and user pools are read
     clients = resources(template, "AWS::Cognito::UserPoolClient")
@@ -309,7 +362,14 @@ def test_web_bucket_is_private_encrypted_and_served_through_oac(template):
 
 def test_outputs_for_the_portal_and_sign_in(template):
     outputs = template.to_json()["Outputs"]
-    assert {"ApiUrl", "PortalUrl", "UserPoolId", "UserPoolClientId"} <= set(outputs)
+    assert {
+        "ApiUrl",
+        "PortalUrl",
+        "UserPoolId",
+        "UserPoolClientId",
+        "StaffUserPoolId",
+        "StaffUserPoolClientId",
+    } <= set(outputs)
 
 
 def test_alarms_on_every_function_error_and_throttle(template):
