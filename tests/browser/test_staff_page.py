@@ -37,8 +37,8 @@ def http(stack: Any, method: str, path: str, body: Any = None, token: str | None
     return json.loads(text) if text else None
 
 
-def token_for(stack: Any, email: str, password: str) -> str:
-    return id_token(stack.url, email, password)
+def token_for(stack: Any, email: str, password: str, totp_secret: str | None = None) -> str:
+    return id_token(stack.url, email, password, totp_secret)
 
 
 @pytest.fixture(scope="module")
