@@ -91,7 +91,11 @@ class Authenticators:
         self._lock = threading.Lock()
         self._secrets: dict[str, dict[str, str]] = {}
         if path is not None and path.exists():
-            self._secrets = json.loads(path.read_text(encoding="utf-8"))
+            try:
+                self._secrets = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError:
+                # Unreadable: set aside; each staff account sets up its authenticator again.
+                os.replace(path, path.with_suffix(".unreadable"))
 
     def secret(self, pool: str, sub: str) -> str | None:
         with self._lock:
