@@ -15,6 +15,7 @@ import urllib.request
 
 import boto3
 import pyotp
+from botocore.exceptions import ClientError
 
 
 def id_token(url: str, email: str, password: str, totp_secret: str | None = None) -> str:
@@ -68,6 +69,10 @@ def main(argv: list[str]) -> int:
         print(id_token(args.url, args.email, args.password, args.totp))
     except RuntimeError as refused:
         sys.stderr.write(f"{refused}\n")
+        return 1
+    except ClientError as refused:
+        hint = "" if args.totp else " (staff sign in to the staff pool: add --totp SECRET)"
+        sys.stderr.write(f"not signed in: {refused.response['Error'].get('Message', '')}{hint}\n")
         return 1
     return 0
 
