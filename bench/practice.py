@@ -25,12 +25,17 @@ ENV = {
     "POWERTOOLS_LOG_LEVEL": "INFO",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "TABLE_NAME": "portal-bench",
+    "USER_POOL_ID": "us-east-1_PortalClients",
+    "STAFF_USER_POOL_ID": "us-east-1_PortalStaff",
 }
+# Tokens' issuers: clients' from the clients' user pool, staff's from the staff's.
+_ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/"
+CLIENTS, STAFF_POOL = _ISSUER + ENV["USER_POOL_ID"], _ISSUER + ENV["STAFF_USER_POOL_ID"]
 
-CLIENT_A = {"sub": "sub-client-a", "email": "ada@example.com"}
-CLIENT_B = {"sub": "sub-client-b", "email": "grace@example.com"}
-CLIENT_C = {"sub": "sub-client-c", "email": "katherine@example.com"}
-STAFF = {"sub": "sub-staff", "email": "staff@demo.test", "cognito:groups": "staff"}
+CLIENT_A = {"sub": "sub-client-a", "iss": CLIENTS, "email": "ada@example.com"}
+CLIENT_B = {"sub": "sub-client-b", "iss": CLIENTS, "email": "grace@example.com"}
+CLIENT_C = {"sub": "sub-client-c", "iss": CLIENTS, "email": "katherine@example.com"}
+STAFF = {"sub": "sub-staff", "iss": STAFF_POOL, "email": "staff@demo.test", "cognito:groups": "staff"}
 NEW_CLIENT = {
     "firstName": "Ada",
     "lastName": "Lovelace",

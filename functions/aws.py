@@ -28,7 +28,10 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
     table_name: str
+    # The clients' user pool (invitations create accounts there) and the staff's (MFA required):
+    # a token's issuer says which one an account is in.
     user_pool_id: str = ""
+    staff_user_pool_id: str = ""
     # Notify: the verified SES identity emails come from, the portal's address for links, and
     # the SES configuration set (TLS required) when deployed.
     sender_email: str = "no-reply@example.com"
@@ -49,6 +52,7 @@ def settings() -> Settings:
     return Settings(
         table_name=env["TABLE_NAME"],
         user_pool_id=env.get("USER_POOL_ID", ""),
+        staff_user_pool_id=env.get("STAFF_USER_POOL_ID", ""),
         sender_email=env.get("SENDER_EMAIL", "no-reply@example.com"),
         portal_url=env.get("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/"),
         ses_configuration_set=env.get("SES_CONFIGURATION_SET") or None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
@@ -137,7 +137,8 @@ def _retention(days: int) -> logs.RetentionDays:
 
 
 class Api(Construct):
-    """The REST API from the route table, with the Cognito authorizer on /me and /staff."""
+    """The REST API from the route table, with the Cognito authorizer (both user pools) on /me and
+    /staff."""
 
     def __init__(
         self,
@@ -145,7 +146,7 @@ class Api(Construct):
         id: str,
         *,
         functions: Functions,
-        pool: cognito.IUserPool,
+        pools: list[cognito.IUserPool],
         origins: list[str],
         logs_key: kms.IKey,
         retention_days: int,
@@ -195,7 +196,13 @@ class Api(Construct):
             ),
             endpoint_types=[apigw.EndpointType.REGIONAL],
         )
-        authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[pool])
+        # The API's own origin, from the REST API alone: the stage's URL would make the pages'
+        # headers depend on every method, and so on the pages' own address (CORS).
+        self.origin = f"https://{self.api.rest_api_id}.execute-api.{Stack.of(self).region}.{Aws.URL_SUFFIX}"
+        # One authorizer for both user pools, so that a valid token of the wrong pool is the
+        # contract's 403 (or, on /me, an account with no client record) rather than a 401: the
+        # functions tell the pools apart by the token's issuer (functions/api/identity.py).
+        authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=pools)
         validator = self.api.add_request_validator(
             "Request", validate_request_parameters=True, validate_request_body=True
         )

@@ -91,11 +91,12 @@ ACKNOWLEDGED: tuple[tuple[list[str], list[str], str], ...] = (
     (
         ["Auth/Users"],
         ["AwsSolutions::AwsSolutions-COG2"],
-        "MFA is optional (TOTP) by design: clients sign in rarely and the practice invites them; staff "
-        "are expected to enable it (docs/operations.md).",
+        "The clients' pool offers TOTP MFA and leaves it optional: clients sign in rarely, only to "
+        "their own appointments, and the practice invites them. Staff, who see every client's "
+        "details, sign in to their own pool (Auth/Staff), which requires TOTP MFA.",
     ),
     (
-        ["Auth/Users"],
+        ["Auth/Users", "Auth/Staff"],
         ["AwsSolutions::AwsSolutions-COG8"],
         "The Plus feature plan (threat protection) is billed per active user; a practice can turn it on "
         "in the user pool without a code change.",

@@ -56,6 +56,7 @@ class PortalStack(Stack):
             environment={
                 "TABLE_NAME": data.table.table_name,
                 "USER_POOL_ID": auth.pool.user_pool_id,
+                "STAFF_USER_POOL_ID": auth.staff_pool.user_pool_id,
                 "SENDER_EMAIL": config.senderEmail,
                 "PORTAL_URL": web.url,
                 "SES_CONFIGURATION_SET": email.configuration_set.configuration_set_name,
@@ -69,16 +70,21 @@ class PortalStack(Stack):
                 actions=[
                     "cognito-idp:AdminCreateUser",
                     "cognito-idp:AdminGetUser",
-                    "cognito-idp:AdminListGroupsForUser",
                 ],
                 resources=[auth.pool.user_pool_arn],
+            )
+        )
+        # An invitation is refused for an address that has a staff account.
+        functions.by_name["clients"].add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["cognito-idp:AdminGetUser"], resources=[auth.staff_pool.user_pool_arn]
             )
         )
         api = Api(
             self,
             "Http",
             functions=functions,
-            pool=auth.pool,
+            pools=[auth.pool, auth.staff_pool],
             origins=origins,
             logs_key=logs_key,
             retention_days=config.logRetentionDays,
@@ -87,12 +93,15 @@ class PortalStack(Stack):
         notify = Notify(
             self, "Notify", function=functions.by_name["notify"], table=data.table, key=data_key, email=email
         )
+        web.connect_to(api.origin)
         web.publish(
             {
                 "apiBaseUrl": api.api.url,
                 "region": self.region,
                 "userPoolId": auth.pool.user_pool_id,
                 "userPoolClientId": auth.client.user_pool_client_id,
+                "staffUserPoolId": auth.staff_pool.user_pool_id,
+                "staffUserPoolClientId": auth.staff_client.user_pool_client_id,
                 "cognitoEndpoint": f"https://cognito-idp.{self.region}.amazonaws.com/",
             }
         )
@@ -154,6 +163,8 @@ class PortalStack(Stack):
         CfnOutput(self, "PortalUrl", value=web.url)
         CfnOutput(self, "UserPoolId", value=auth.pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=auth.client.user_pool_client_id)
+        CfnOutput(self, "StaffUserPoolId", value=auth.staff_pool.user_pool_id)
+        CfnOutput(self, "StaffUserPoolClientId", value=auth.staff_client.user_pool_client_id)
         CfnOutput(self, "TableName", value=data.table.table_name)
         # What `make redrive` needs (functions/notify/redrive.py).
         CfnOutput(self, "NotifyFailureQueueUrl", value=notify.failures.queue_url)

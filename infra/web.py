@@ -3,16 +3,31 @@ control), and config.json written from the stack's outputs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy
+import jsii
+from aws_cdk import Duration, IStableStringProducer, Lazy, RemovalPolicy
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as deploy
 from constructs import Construct
 
+from .csp import SELF, content_security_policy
+
 WEB = Path(__file__).resolve().parent.parent / "web"
+# /staff, /staff/ and /staff.html: the staff page, which no other site may frame.
+STAFF_PATHS = "/staff*"
+
+
+@jsii.implements(IStableStringProducer)
+class _Later:
+    def __init__(self, produce: Callable[[], str]) -> None:
+        self._produce = produce
+
+    def produce(self) -> str:
+        return self._produce()
 
 
 class Web(Construct):
@@ -45,20 +60,79 @@ class Web(Construct):
             server_access_logs_prefix="s3/",
             removal_policy=RemovalPolicy.RETAIN,
         )
-        frame_ancestors = " ".join(["'self'", *website_origins])
-        headers = cloudfront.ResponseHeadersPolicy(
+        self._region = region
+        self._api_origin: str | None = None
+        # The portal may be framed by the practice's website (the request button); the staff page
+        # never is.
+        pages = self._headers("Headers", [SELF, *website_origins])
+        staff = self._headers("StaffHeaders", [])
+        # The staff page is /staff, as the emails link it; the file is staff.html.
+        rewrite = cloudfront.Function(
             self,
-            "Headers",
+            "Pages",
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+            code=cloudfront.FunctionCode.from_inline(
+                "function handler(event) { var r = event.request;"
+                " if (r.uri === '/staff' || r.uri === '/staff/') { r.uri = '/staff.html'; } return r; }"
+            ),
+        )
+        site = origins.S3BucketOrigin.with_origin_access_control(self.bucket)
+
+        def behavior(
+            headers: cloudfront.IResponseHeadersPolicy,
+            functions: list[cloudfront.FunctionAssociation] | None = None,
+        ) -> cloudfront.BehaviorOptions:
+            return cloudfront.BehaviorOptions(
+                origin=site,
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                response_headers_policy=headers,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                function_associations=functions,
+            )
+
+        self.distribution = cloudfront.Distribution(
+            self,
+            "Distribution",
+            default_behavior=behavior(pages),
+            additional_behaviors={
+                STAFF_PATHS: behavior(
+                    staff,
+                    [
+                        cloudfront.FunctionAssociation(
+                            function=rewrite, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
+                        )
+                    ],
+                )
+            },
+            default_root_object="index.html",
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            enable_logging=True,
+            log_bucket=self.logs,
+            log_file_prefix="cloudfront/",
+            comment="Client portal",
+        )
+        self.url = f"https://{self.distribution.distribution_domain_name}"
+
+    def connect_to(self, api_origin: str) -> None:
+        """The one API origin the pages may call (connect-src), besides their own and Cognito's."""
+        self._api_origin = api_origin
+
+    def _headers(self, id: str, frame_ancestors: list[str]) -> cloudfront.ResponseHeadersPolicy:
+        return cloudfront.ResponseHeadersPolicy(
+            self,
+            id,
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=(
-                        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                        f"connect-src 'self' https://*.execute-api.{region}.amazonaws.com "
-                        f"https://cognito-idp.{region}.amazonaws.com; frame-ancestors {frame_ancestors}; "
-                        "base-uri 'none'; form-action 'self'; object-src 'none'"
-                    ),
+                    # The API's origin is known once the API exists, which itself needs this
+                    # distribution's address (CORS): it is filled in at synth.
+                    content_security_policy=Lazy.string(_Later(lambda: self._policy(frame_ancestors))),
                     override=True,
                 ),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                )
+                if not frame_ancestors
+                else None,
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
                     access_control_max_age=Duration.days(365), include_subdomains=True, override=True
                 ),
@@ -69,38 +143,14 @@ class Web(Construct):
                 ),
             ),
         )
-        # The staff page is /staff, as the emails link it; the file is staff.html.
-        pages = cloudfront.Function(
-            self,
-            "Pages",
-            runtime=cloudfront.FunctionRuntime.JS_2_0,
-            code=cloudfront.FunctionCode.from_inline(
-                "function handler(event) { var r = event.request;"
-                " if (r.uri === '/staff' || r.uri === '/staff/') { r.uri = '/staff.html'; } return r; }"
-            ),
+
+    def _policy(self, frame_ancestors: list[str]) -> str:
+        if self._api_origin is None:
+            raise ValueError("Web.connect_to(api_origin) names the API the pages call")
+        return content_security_policy(
+            connect=[self._api_origin, f"https://cognito-idp.{self._region}.amazonaws.com"],
+            frame_ancestors=frame_ancestors,
         )
-        self.distribution = cloudfront.Distribution(
-            self,
-            "Distribution",
-            default_behavior=cloudfront.BehaviorOptions(
-                origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket),
-                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-                response_headers_policy=headers,
-                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
-                function_associations=[
-                    cloudfront.FunctionAssociation(
-                        function=pages, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
-                    )
-                ],
-            ),
-            default_root_object="index.html",
-            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
-            enable_logging=True,
-            log_bucket=self.logs,
-            log_file_prefix="cloudfront/",
-            comment="Client portal",
-        )
-        self.url = f"https://{self.distribution.distribution_domain_name}"
 
     def publish(self, config: dict[str, str]) -> deploy.BucketDeployment:
         """The pages (once there are any) and config.json, with a cache invalidation."""

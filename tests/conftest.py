@@ -19,6 +19,9 @@ os.environ.update(
         "POWERTOOLS_LOG_LEVEL": os.environ.get("TEST_LOG_LEVEL", "INFO"),
         "POWERTOOLS_TRACE_DISABLED": "true",
         "TABLE_NAME": "portal-test",
+        # The two user pools a token's issuer is checked against (tests/integration/conftest.py).
+        "USER_POOL_ID": "us-east-1_PortalClients",
+        "STAFF_USER_POOL_ID": "us-east-1_PortalStaff",
     }
 )
 os.environ.pop("AWS_PROFILE", None)

@@ -99,7 +99,7 @@ def _on_validation_error(exc: RequestValidationError) -> Response[str]:
     if call.route.gate is not None:
         # A bad body counts only once the caller may use the feature at all.
         try:
-            check_gate(call.route, aws.store().read(user_sub=call.caller.sub))
+            check_gate(call.route, aws.store().read(user_sub=call.caller.account))
         except DomainError as refused:
             return _on_domain_error(refused)
     return errors.from_validation(exc.errors())
@@ -296,9 +296,9 @@ def lambda_handler(module: str, function: str) -> Callable[[dict[str, Any], Lamb
         route = find(str(event.get("httpMethod", "")), str(event.get("resource", "")))
         if route is None or route.function != function:
             return _raw(errors.from_domain(NotFound()))
-        call = Call(
-            route, caller_of(event), event, datetime.now(UTC).replace(microsecond=0), context.aws_request_id
-        )
+        settings = aws.settings()
+        caller = caller_of(event, client_pool=settings.user_pool_id, staff_pool=settings.staff_user_pool_id)
+        call = Call(route, caller, event, datetime.now(UTC).replace(microsecond=0), context.aws_request_id)
         token = _current.set(call)
         try:
             _check_access(route, call.caller)

@@ -11,17 +11,28 @@ STAFF_GROUP = "staff"
 
 @dataclass(frozen=True)
 class Caller:
+    """The signed-in account: its id, the user pool that issued its token and its groups. Never
+    its email: a token's address is the account's to change, so where a client is written to
+    comes from the client record.
+
+    Staff and clients sign in to two user pools (the staff pool requires MFA): a staff route
+    takes only a staff-pool account in the `staff` group, and only a client-pool account is
+    ever looked up as a client's."""
+
     sub: str | None = None
-    email: str | None = None
+    pool: str | None = None
     groups: frozenset[str] = frozenset()
+    staff: bool = False
+    client_account: bool = False
 
     @property
     def signed_in(self) -> bool:
         return self.sub is not None
 
     @property
-    def staff(self) -> bool:
-        return STAFF_GROUP in self.groups
+    def account(self) -> str | None:
+        """The sub a client record may be linked to: a client-pool account's, else none."""
+        return self.sub if self.client_account else None
 
 
 def _groups(value: Any) -> frozenset[str]:
@@ -33,15 +44,23 @@ def _groups(value: Any) -> frozenset[str]:
     return frozenset()
 
 
-def caller_of(event: Mapping[str, Any]) -> Caller:
+def caller_of(event: Mapping[str, Any], *, client_pool: str, staff_pool: str) -> Caller:
+    """The caller from the authorizer's claims; the issuer (`iss`, which the authorizer checked
+    against the two pools) says which pool the account is in."""
     context = event.get("requestContext") or {}
     claims = (context.get("authorizer") or {}).get("claims") or {}
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         return Caller()
-    email = claims.get("email")
+    issuer = claims.get("iss")
+    pool = issuer.rstrip("/").rsplit("/", 1)[-1] if isinstance(issuer, str) and "/" in issuer else None
+    groups = _groups(claims.get("cognito:groups"))
     return Caller(
-        sub=sub, email=email if isinstance(email, str) else None, groups=_groups(claims.get("cognito:groups"))
+        sub=sub,
+        pool=pool,
+        groups=groups,
+        staff=bool(pool) and pool == staff_pool and STAFF_GROUP in groups,
+        client_account=bool(pool) and pool == client_pool,
     )
 
 

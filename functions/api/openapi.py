@@ -31,7 +31,11 @@ def document() -> dict[str, Any]:
         "Errors always have the body {error: {code, message, fields?}}.",
         security_schemes={
             "cognito": HTTPBearer(
-                bearerFormat="JWT", description="A Cognito ID token; staff are members of the group `staff`."
+                bearerFormat="JWT",
+                description=(
+                    "A Cognito ID token: a client's from the clients' user pool, or a staff member's "
+                    "from the staff user pool (members of the group `staff`; TOTP MFA required)."
+                ),
             )
         },
     )

@@ -1,5 +1,6 @@
-"""What API Gateway's Cognito authorizer does, locally: the ID token's signature against the user
-pool's JWKS, its issuer, audience, expiry and token_use; the claims as API Gateway delivers them."""
+"""What API Gateway's Cognito authorizer does, locally: the ID token of either user pool (the
+clients' or the staff's), its signature against that pool's JWKS, its issuer, audience (the
+pool's app client), expiry and token_use; the claims as API Gateway delivers them."""
 
 from __future__ import annotations
 
@@ -13,25 +14,33 @@ class Refused(Exception):
 
 
 class Authorizer:
-    def __init__(self, endpoint: str, region: str, pool_id: str, client_id: str) -> None:
-        self.issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool_id}"
-        self.client_id = client_id
-        self._jwks = jwt.PyJWKClient(
-            f"{endpoint.rstrip('/')}/{pool_id}/.well-known/jwks.json", cache_keys=True
-        )
+    def __init__(self, endpoint: str, region: str, pools: dict[str, str]) -> None:
+        """`pools`: each user pool's id and its app client's."""
+        self._pools = {
+            f"https://cognito-idp.{region}.amazonaws.com/{pool}": (
+                client,
+                jwt.PyJWKClient(f"{endpoint.rstrip('/')}/{pool}/.well-known/jwks.json", cache_keys=True),
+            )
+            for pool, client in pools.items()
+        }
 
     def claims(self, authorization: str | None) -> dict[str, str]:
         if not authorization:
             raise Refused("no token")
         token = authorization.removeprefix("Bearer ").strip()
         try:
-            key = self._jwks.get_signing_key_from_jwt(token)
+            # Which pool's keys to check it with; the signature and the issuer are checked below.
+            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+            if issuer not in self._pools:
+                raise Refused("not a token of the user pools")
+            client_id, keys = self._pools[issuer]
+            key = keys.get_signing_key_from_jwt(token)
             claims: dict[str, Any] = jwt.decode(
                 token,
                 key.key,
                 algorithms=["RS256"],  # never "none", never a symmetric algorithm
-                audience=self.client_id,
-                issuer=self.issuer,
+                audience=client_id,
+                issuer=issuer,
                 options={"require": ["exp", "iat", "sub", "aud", "iss", "token_use"]},
             )
         except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:

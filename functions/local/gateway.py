@@ -19,13 +19,15 @@ from aws_lambda_powertools import Logger
 from functions import aws
 from functions.api.gateway import LocalContext, match, methods_at, proxy_event
 from functions.api.routes import FUNCTIONS, Access
+from infra.csp import SELF, content_security_policy
 
 from .authorizer import Authorizer, Refused
 from .cognito import CognitoProxy
 
 logger = Logger(service="client-portal-local")
 WEB = Path(__file__).resolve().parent.parent.parent / "web"
-PAGES = {"/": "index.html", "/staff": "staff.html"}
+STAFF_PAGE = "staff.html"
+PAGES = {"/": "index.html", "/staff": STAFF_PAGE}
 CORS_ALLOW = "Authorization,Content-Type,Idempotency-Key"
 
 
@@ -65,7 +67,7 @@ class Gateway:
         matched = match(method, path)
         if matched is None:
             if method == "GET" and (page := self._page(path)) is not None:
-                page[1]["Content-Security-Policy"] = self._csp()
+                page[1].update(self._security_headers(path))
                 return page
             return _error(404, "not_found", "Nothing was found at this address.")
         route, _ = matched
@@ -115,15 +117,15 @@ class Gateway:
             answer[1].update({"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
         return answer
 
-    def _csp(self) -> str:
-        """The deployed pages' policy (infra/web.py), for the local addresses: the API and the user
-        pool are both on the gateway's own origin."""
-        return (
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "connect-src 'self'; "
-            "frame-ancestors 'self' http://127.0.0.1:* http://localhost:*; "
-            "base-uri 'none'; form-action 'self'; object-src 'none'"
-        )
+    @staticmethod
+    def _security_headers(path: str) -> dict[str, str]:
+        """The deployed pages' policy (infra/web.py) for the local addresses: the API and the user
+        pool are both on the gateway's own origin; the staff page may not be framed at all."""
+        if PAGES.get(path) == STAFF_PAGE or path.lstrip("/") == STAFF_PAGE:
+            policy = content_security_policy(connect=[], frame_ancestors=[])
+            return {"Content-Security-Policy": policy, "X-Frame-Options": "DENY"}
+        ancestors = [SELF, "http://127.0.0.1:*", "http://localhost:*"]
+        return {"Content-Security-Policy": content_security_policy(connect=[], frame_ancestors=ancestors)}
 
     @staticmethod
     def _page(path: str) -> tuple[int, dict[str, str], bytes] | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 from botocore.exceptions import ClientError
@@ -18,18 +18,32 @@ from functions.scheduling import lifecycle
 from functions.store.schema import TTL_ATTRIBUTE, create_table_request
 
 POOL_NAME = "client-portal"
+STAFF_POOL_NAME = "client-portal-staff"
 CLIENT_NAME = "portal"
-STAFF = ("staff@demo.test", "Demo-Staff-2026!")
+# The demo staff account signs in with a second factor, as every staff account must: its
+# authenticator's secret is published with its password (README), for an authenticator app or
+# `python -m functions.local.token --code`.
+DEMO_STAFF_TOTP = "DEMOSTAFFTOTPDEMOSTAFFTOTPDEMO23"
+STAFF = ("staff@demo.test", "Demo-Staff-2026!", DEMO_STAFF_TOTP)
 CLIENT = ("client@demo.test", "Demo-Client-2026!")
 SENDER = "no-reply@demo.test"
 
 
 @dataclass(frozen=True)
-class Provisioned:
-    table: str
-    user_pool_id: str
+class Pool:
+    id: str
     client_id: str
     created: bool
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    table: str
+    clients: Pool
+    staff: Pool
+    created: bool
+    # The demo staff account's sub, when there is one (its authenticator is the local stack's to register).
+    demo_staff: str | None = None
 
 
 def _table(name: str) -> bool:
@@ -46,37 +60,45 @@ def _table(name: str) -> bool:
     return True
 
 
-def _user_pool() -> tuple[str, str]:
+def _user_pool(name: str, *, mfa: Literal["OPTIONAL", "ON"], groups: tuple[str, ...] = ()) -> Pool:
+    """A pool as infra/auth.py makes it: invitations only, the password policy, email sign-in,
+    TOTP MFA optional (clients) or required (staff), and one public app client that may read the
+    email and write no attribute of consequence."""
     cognito = aws.cognito()
-    found = [p for p in cognito.list_user_pools(MaxResults=60)["UserPools"] if p.get("Name") == POOL_NAME]
+    found = [p for p in cognito.list_user_pools(MaxResults=60)["UserPools"] if p.get("Name") == name]
+    created = not found
     if found:
         pool = found[0]["Id"]
     else:
         pool = cognito.create_user_pool(
-            PoolName=POOL_NAME,
+            PoolName=name,
             UsernameAttributes=["email"],
             AutoVerifiedAttributes=["email"],
+            UserAttributeUpdateSettings={"AttributesRequireVerificationBeforeUpdate": ["email"]},
             Policies={"PasswordPolicy": PASSWORD_POLICY},  # type: ignore[misc,arg-type]
             AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
-            MfaConfiguration="OPTIONAL",
+            # The second factor itself is the gateway's /cognito (cognito.py): moto has none.
+            MfaConfiguration=mfa,
         )["UserPool"]["Id"]
-        cognito.create_group(GroupName=STAFF_GROUP, UserPoolId=pool, Description="Practice staff")
+        for group in groups:
+            cognito.create_group(GroupName=group, UserPoolId=pool, Description="Practice staff")
     clients = [
         c
         for c in cognito.list_user_pool_clients(UserPoolId=pool, MaxResults=60)["UserPoolClients"]
         if c.get("ClientName") == CLIENT_NAME
     ]
     if clients:
-        return pool, clients[0]["ClientId"]
+        return Pool(pool, clients[0]["ClientId"], created)
     client = cognito.create_user_pool_client(
         UserPoolId=pool,
         ClientName=CLIENT_NAME,
         GenerateSecret=False,
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         ReadAttributes=["email", "email_verified"],
+        WriteAttributes=["locale"],  # never email: as infra/auth.py
         PreventUserExistenceErrors="ENABLED",
     )["UserPoolClient"]["ClientId"]
-    return pool, client
+    return Pool(pool, client, created)
 
 
 def _user(pool: str, email: str, password: str, groups: tuple[str, ...] = ()) -> str:
@@ -106,11 +128,10 @@ def _next_weekday(today: date, hour: int) -> datetime:
 
 
 def demo_data(pool: str) -> None:
-    """The contract's demo practice: settings, types, three clinicians, the staff account, and the
-    client account with one confirmed upcoming appointment."""
+    """The contract's demo practice: settings, types, three clinicians, and the client account
+    with one confirmed upcoming appointment (the staff account is in the staff pool)."""
     store = aws.store()
     store.update_config(lambda _: demo.config())
-    _user(pool, *STAFF, groups=(STAFF_GROUP,))
     sub = _user(pool, *CLIENT)
     now = datetime.now(UTC).replace(microsecond=0)
     record = lifecycle.ClientRecord(
@@ -151,13 +172,30 @@ def demo_data(pool: str) -> None:
 def provision(*, demo_data_wanted: bool = True) -> Provisioned:
     settings = aws.settings()
     created = _table(settings.table_name)
-    pool, client = _user_pool()
+    clients = _user_pool(POOL_NAME, mfa="OPTIONAL")
+    staff = _user_pool(STAFF_POOL_NAME, mfa="ON", groups=(STAFF_GROUP,))
     ses = boto3.client("ses")
     for identity in (SENDER, "demo.test"):
         ses.verify_email_identity(EmailAddress=identity)
     if created and demo_data_wanted:
-        demo_data(pool)
-    return Provisioned(settings.table_name, pool, client, created)
+        demo_data(clients.id)
+    # Also into a kept practice whose staff pool is new (saved before staff had their own pool).
+    demo_staff = None
+    if demo_data_wanted and (created or staff.created):
+        demo_staff = _user(staff.id, STAFF[0], STAFF[1], groups=(STAFF_GROUP,))
+    elif demo_data_wanted:
+        demo_staff = _sub_of(staff.id, STAFF[0])
+    return Provisioned(settings.table_name, clients, staff, created, demo_staff)
+
+
+def _sub_of(pool: str, email: str) -> str | None:
+    try:
+        attributes = aws.cognito().admin_get_user(UserPoolId=pool, Username=email)["UserAttributes"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "UserNotFoundException":
+            return None
+        raise
+    return next(a["Value"] for a in attributes if a["Name"] == "sub")
 
 
 def existing(pool_id: str) -> dict[str, Any]:

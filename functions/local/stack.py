@@ -21,11 +21,11 @@ from functions.api.routes import FUNCTIONS
 
 from . import state
 from .authorizer import Authorizer
-from .cognito import CognitoProxy
+from .cognito import Authenticators, CognitoProxy, Pool
 from .embedded import Embedded, serialize_client_writes, use_defaults
 from .gateway import Gateway, server
 from .outbox import Outbox
-from .provision import CLIENT, STAFF, provision
+from .provision import CLIENT, DEMO_STAFF_TOTP, STAFF, provision
 from .stream import StreamReader
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -34,6 +34,7 @@ STATE = ROOT / ".local" / "state.pickle"
 STOP_WITHIN = 3.0
 # The pump's own stream reads give up quickly on an endpoint that does not answer.
 PUMP_CLIENT = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1, read_timeout=3)
+CODES = ".venv/bin/python -m functions.local.token --code"
 
 
 @dataclass
@@ -95,31 +96,47 @@ class LocalStack:
         )
         aws.reset()
         provisioned = provision(demo_data_wanted=not self.empty)
-        os.environ["USER_POOL_ID"] = provisioned.user_pool_id
+        clients, staff = provisioned.clients, provisioned.staff
+        os.environ["USER_POOL_ID"] = clients.id
+        os.environ["STAFF_USER_POOL_ID"] = staff.id
         aws.reset()
         if self._embedded is None:
             self._reading = serialize_client_writes(aws.dynamodb())
         self._status("table", provisioned.table, "created" if provisioned.created else "kept")
-        self._status("user pool", provisioned.user_pool_id, "ok")
+        self._status("user pools", f"clients {clients.id}, staff {staff.id}", "ok")
         outbox = Outbox(self.url)
         outbox.install()
         region = os.environ["AWS_DEFAULT_REGION"]
         config = {
             "apiBaseUrl": self.url,
             "region": region,
-            "userPoolId": provisioned.user_pool_id,
-            "userPoolClientId": provisioned.client_id,
-            # The pages reach the user pool through the gateway, never moto itself (cognito.py).
+            "userPoolId": clients.id,
+            "userPoolClientId": clients.client_id,
+            "staffUserPoolId": staff.id,
+            "staffUserPoolClientId": staff.client_id,
+            # The pages reach the user pools through the gateway, never moto itself (cognito.py).
             "cognitoEndpoint": f"{self.url}/cognito",
         }
-        authorizer = Authorizer(endpoint, region, provisioned.user_pool_id, provisioned.client_id)
+        authorizer = Authorizer(endpoint, region, {clients.id: clients.client_id, staff.id: staff.client_id})
+        # The second factor moto lacks, with the authenticators kept beside the saved state.
+        authenticators = Authenticators(
+            self.state_file.with_name("authenticators.json") if self.state_file else None
+        )
+        if provisioned.demo_staff and authenticators.secret(staff.id, provisioned.demo_staff) is None:
+            authenticators.register(staff.id, provisioned.demo_staff, DEMO_STAFF_TOTP)
+        cognito = CognitoProxy(
+            endpoint,
+            {
+                clients.client_id: Pool(clients.id, mfa_required=False),
+                staff.client_id: Pool(staff.id, mfa_required=True),
+            },
+            authenticators,
+        )
         # Every function's module is imported once here, as each Lambda would at its cold start:
         # importing them from concurrent request threads races inside Python's import machinery.
         for module in (*FUNCTIONS.values(), "functions.notify.handler"):
             importlib.import_module(module)
-        self._httpd.RequestHandlerClass.gateway = Gateway(
-            authorizer, config, outbox.emails, CognitoProxy(endpoint)
-        )
+        self._httpd.RequestHandlerClass.gateway = Gateway(authorizer, config, outbox.emails, cognito)
         self._spawn(self._httpd.serve_forever, "gateway")
         self._spawn(self._pump, "stream-pump")
         if self.state_file is not None:
@@ -129,7 +146,8 @@ class LocalStack:
         print(
             f"\nOpen {self.url}/ (portal), {self.url}/staff (staff page), {self.url}/dev/outbox (emails),"
             f" {self.url}/openapi.json (API)\n"
-            f"Demo accounts: staff {STAFF[0]} / {STAFF[1]}   client {CLIENT[0]} / {CLIENT[1]}\n"
+            f"Demo accounts: staff {STAFF[0]} / {STAFF[1]} with the authenticator secret {STAFF[2]}"
+            f" (codes: {CODES} {STAFF[2]})   client {CLIENT[0]} / {CLIENT[1]}\n"
             "Stop with Ctrl-C.",
             flush=True,
         )

@@ -16,7 +16,7 @@ CONFIRMED = frozenset({"confirmed", "reschedule_requested", "cancel_requested"})
 def get_my_appointments() -> Response[str]:
     call = current()
     store = aws.store()
-    snapshot = store.read(user_sub=call.caller.sub)
+    snapshot = store.read(user_sub=call.caller.account)
     if snapshot.client_id is None:
         return respond(200, MyAppointmentsOut(next=None, appointments=[]))
     found = sorted(store.client_appointments(snapshot.client_id, call.now), key=lambda a: (a.start, a.id))

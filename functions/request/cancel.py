@@ -24,7 +24,6 @@ def post_cancel(id: str, body: Annotated[CancelIn | None, Body()] = None) -> Res
         appointment,
         now=current().now,
         reason=body.reason if body else None,
-        email=current().caller.email,
     )
     envelope = RequestEnvelope(request=present.request(snapshot.config, plan.request))
     return commit(plan, 201, envelope, key, changed_meanwhile())

@@ -15,7 +15,7 @@ def own_appointment(appointment_id: str) -> tuple[Snapshot, Appointment, Idempot
     key = idempotency_key()
     snapshot = aws.store().read(
         appointment_id=appointment_id,
-        user_sub=call.caller.sub,
+        user_sub=call.caller.account,
         idempotency_scope=key.scope if key else None,
         now=call.now,
     )

@@ -26,7 +26,6 @@ def post_reschedule(id: str, body: Annotated[RescheduleIn, Body()]) -> Response[
         start=body.start,
         clinician_id=body.clinicianId,
         comments=body.comments,
-        email=current().caller.email,
     )
     envelope = RequestEnvelope(request=present.request(snapshot.config, plan.request))
     return commit(plan, 201, envelope, key, changed_meanwhile())

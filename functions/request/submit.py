@@ -63,7 +63,7 @@ def post_my_request(body: Annotated[MyRequestIn, Body()]) -> Response[str]:
     key = idempotency_key()
     store = aws.store()
     snapshot = store.read(
-        user_sub=call.caller.sub, idempotency_scope=key.scope if key else None, now=call.now
+        user_sub=call.caller.account, idempotency_scope=key.scope if key else None, now=call.now
     )
     check_gate(call.route, snapshot)
     if (again := replay(snapshot.idempotency, key)) is not None:
@@ -81,8 +81,8 @@ def post_my_request(body: Annotated[MyRequestIn, Body()]) -> Response[str]:
         clinician_id=body.clinicianId,
         type_id=body.appointmentTypeId,
         start=body.start,
-        # Confirmations go to the account's address.
-        client=record.details(email=call.caller.email),
+        # Confirmations go to the client record's address, whatever the account's token says.
+        client=record.details(),
         client_id=record.id,
         signed_in=True,
         comments=body.comments,

@@ -1,5 +1,5 @@
 """Staff add clients and invite them to the portal: the invitation creates the sign-in account
-in the Cognito user pool (AdminCreateUser, which emails a temporary password) and links it."""
+in the clients' Cognito user pool (AdminCreateUser, which emails a temporary password) and links it."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from functions.api.http import (
     returns,
     write_token,
 )
-from functions.api.identity import STAFF_GROUP
 from functions.api.models import ClientEnvelope, ClientRecordOut, ClientsOut, NewClientIn
 from functions.scheduling.errors import Conflict, NotFound
 from functions.scheduling.lifecycle import ClientRecord
@@ -79,10 +78,18 @@ def post_invite(id: Annotated[Id, Path()]) -> Response[str]:
 
 
 def _create_account(record: ClientRecord) -> str:
-    """The new account's sub. An account left by an earlier attempt that failed before linking
-    is found again, so a retried invitation completes instead of failing."""
+    """The new account's sub, in the clients' user pool. An account left by an earlier attempt
+    that failed before linking is found again, so a retried invitation completes instead of
+    failing. A staff member's address is never made a client's account (another client's account
+    is refused when linking)."""
     cognito = aws.cognito()
-    pool = aws.settings().user_pool_id
+    settings = aws.settings()
+    if _is_staff(record.email):
+        raise Conflict(
+            "account_is_staff",
+            "This email belongs to a staff account; a client needs an address of their own.",
+        )
+    pool = settings.user_pool_id
     try:
         created = cognito.admin_create_user(
             UserPoolId=pool,
@@ -97,20 +104,22 @@ def _create_account(record: ClientRecord) -> str:
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "UsernameExistsException":
             raise
-        # An account with this email exists already: one left by an earlier attempt, or the
-        # person's own. A staff account is never made a client's (another client's is refused
-        # when linking).
-        groups = cognito.admin_list_groups_for_user(UserPoolId=pool, Username=record.email).get("Groups", [])
-        if any(g.get("GroupName") == STAFF_GROUP for g in groups):
-            raise Conflict(
-                "account_is_staff",
-                "This email belongs to a staff account; a client needs an address of their own.",
-            ) from exc
         attributes = cognito.admin_get_user(UserPoolId=pool, Username=record.email).get("UserAttributes", [])
     sub = next((a["Value"] for a in attributes if a["Name"] == "sub"), None)
     if not sub:
         raise Conflict("account_unavailable", "The sign-in account could not be created.")
     return sub
+
+
+def _is_staff(email: str) -> bool:
+    """Whether the staff user pool has an account with this address."""
+    try:
+        aws.cognito().admin_get_user(UserPoolId=aws.settings().staff_user_pool_id, Username=email)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "UserNotFoundException":
+            return False
+        raise
+    return True
 
 
 handler = lambda_handler(__name__, "clients")

@@ -217,13 +217,10 @@ def _changeable(appointment: Appointment, now: datetime) -> None:
         raise Conflict("appointment_not_changeable", "This appointment can no longer be changed.")
 
 
-def _change_request(
-    appointment: Appointment, kind: RequestKind, now: datetime, email: str | None, **fields: object
-) -> Request:
-    """A request about an existing appointment. Its confirmation goes to the signed-in account's
-    address, which may have changed since the appointment was made."""
+def _change_request(appointment: Appointment, kind: RequestKind, now: datetime, **fields: object) -> Request:
+    """A request about an existing appointment. Its confirmation goes where the appointment's did:
+    the client record's address, never one the signed-in account says."""
     n = appointment.requests + 1
-    client = appointment.client.model_copy(update={"email": email}) if email else appointment.client
     return Request.model_validate(
         {
             "id": request_id(appointment.id, n),
@@ -231,7 +228,7 @@ def _change_request(
             "appointmentId": appointment.id,
             "appointmentTypeId": appointment.appointmentTypeId,
             "clientId": appointment.clientId,
-            "client": client,
+            "client": appointment.client,
             "newClient": appointment.newClient,
             "signedIn": True,
             "originalStart": appointment.start,
@@ -251,7 +248,6 @@ def request_reschedule(
     start: datetime,
     clinician_id: str | None,
     comments: str | None,
-    email: str | None = None,
 ) -> Plan:
     _changeable(appointment, now)
     clinician_id = clinician_id or appointment.clinicianId
@@ -267,7 +263,6 @@ def request_reschedule(
         appointment,
         "reschedule",
         now,
-        email,
         clinicianId=clinician_id,
         start=start,
         end=end,
@@ -298,14 +293,12 @@ def request_cancel(
     *,
     now: datetime,
     reason: str | None,
-    email: str | None = None,
 ) -> Plan:
     _changeable(appointment, now)
     request = _change_request(
         appointment,
         "cancel",
         now,
-        email,
         clinicianId=appointment.clinicianId,
         start=appointment.start,
         end=appointment.end,
@@ -488,11 +481,13 @@ class ClientRecord(Model):
     version: int = 1
     createdAt: datetime
 
-    def details(self, email: str | None = None) -> ClientDetails:
+    def details(self) -> ClientDetails:
+        """What a request carries of its client: the record's own address, which staff set (or
+        the invitation used); never one a signed-in account claims."""
         return ClientDetails(
             firstName=self.firstName,
             lastName=self.lastName,
             dateOfBirth=self.dateOfBirth,
-            email=email or self.email,
+            email=self.email,
             mobilePhone=self.mobilePhone,
         )

@@ -172,8 +172,8 @@ def test_cancel_and_its_approval_turn_red(page, stack):
     assert "Cancellation approved" in cancelled.inner_text()
 
 
-def _token(stack: Any, email: str, password: str) -> str:
-    return id_token(stack.url, email, password)
+def _token(stack: Any, email: str, password: str, totp_secret: str | None = None) -> str:
+    return id_token(stack.url, email, password, totp_secret)
 
 
 def _get(stack: Any, path: str, token: str | None) -> Any:

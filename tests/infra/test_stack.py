@@ -104,6 +104,79 @@ def test_user_pool_is_invite_only_with_strong_passwords_and_staff_group(template
     )
 
 
+def _pools(template: Template) -> dict[str, dict[str, Any]]:
+    """The user pools by their construct id (Users: the clients', Staff: the staff's)."""
+    return {
+        "Staff" if key.startswith("AuthStaff") else "Users": pool["Properties"]
+        for key, pool in resources(template, "AWS::Cognito::UserPool").items()
+    }
+
+
+def test_staff_must_sign_in_with_totp_and_clients_may(template):
+    # Given the synthesized stack / When its user pools are read
+    pools = _pools(template)
+
+    # Then staff sign in to a pool that requires a TOTP authenticator (never SMS)
+    assert set(pools) == {"Users", "Staff"}
+    assert pools["Staff"]["MfaConfiguration"] == "ON"
+    assert pools["Staff"]["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    # and clients to one where it is optional
+    assert pools["Users"]["MfaConfiguration"] == "OPTIONAL"
+    assert pools["Users"]["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    # and the staff group lives in the staff pool only
+    [group] = resources(template, "AWS::Cognito::UserPoolGroup").values()
+    assert group["Properties"]["GroupName"] == "staff"
+    assert group["Properties"]["UserPoolId"]["Ref"].startswith("AuthStaff")
+
+
+def test_one_authorizer_accepts_both_pools_and_the_functions_know_which_is_which(template):
+    # Given the synthesized stack
+    [authorizer] = resources(template, "AWS::ApiGateway::Authorizer").values()
+    pool_ids = sorted(resources(template, "AWS::Cognito::UserPool"))
+
+    # Then API Gateway checks tokens of either pool
+    arns = authorizer["Properties"]["ProviderARNs"]
+    assert sorted(a["Fn::GetAtt"][0] for a in arns) == pool_ids
+    # and every API function is told both pools, to tell a staff token from a client's
+    for props in resources(template, "AWS::Lambda::Function").values():
+        environment = props["Properties"].get("Environment", {}).get("Variables", {})
+        if "TABLE_NAME" in environment:
+            assert environment["USER_POOL_ID"]["Ref"].startswith("AuthUsers")
+            assert environment["STAFF_USER_POOL_ID"]["Ref"].startswith("AuthStaff")
+
+
+def test_invitations_create_clients_accounts_and_only_look_up_staffs(template):
+    statements = [s for s in _policy_of(template, "clients") if "cognito-idp" in json.dumps(s["Action"])]
+    granted = {
+        json.dumps(s["Resource"]): sorted(_actions(s)) for s in statements
+    }  # resource -> the calls allowed on it
+    assert len(granted) == 2
+    on_clients = next(v for k, v in granted.items() if "AuthUsers" in k)
+    on_staff = next(v for k, v in granted.items() if "AuthStaff" in k)
+    assert on_clients == ["cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser"]
+    assert on_staff == ["cognito-idp:AdminGetUser"]
+
+
+def test_no_app_client_may_write_an_email_and_a_changed_email_waits_for_verification(template):
+    # Given the synthesized stack / When its app clients and user pools are read
+    clients = resources(template, "AWS::Cognito::UserPoolClient")
+    pools = resources(template, "AWS::Cognito::UserPool")
+
+    # Then no signed-in person can change the address their confirmations go to
+    assert clients
+    for client in clients.values():
+        writable = client["Properties"].get("WriteAttributes")
+        # Cognito lets an app client without a WriteAttributes list write every standard attribute.
+        assert writable, "an app client may write every attribute"
+        assert not {"email", "email_verified"} & set(writable)
+        assert set(client["Properties"]["ReadAttributes"]) == {"email", "email_verified"}
+    # and an address changed otherwise is kept as it was until the new one is verified
+    for pool in pools.values():
+        assert pool["Properties"]["UserAttributeUpdateSettings"] == {
+            "AttributesRequireVerificationBeforeUpdate": ["email"]
+        }
+
+
 def test_functions_are_python_313_on_arm_with_limits_and_tracing(template):
     functions = {
         k: v["Properties"]
@@ -292,7 +365,14 @@ def test_web_bucket_is_private_encrypted_and_served_through_oac(template):
 
 def test_outputs_for_the_portal_and_sign_in(template):
     outputs = template.to_json()["Outputs"]
-    assert {"ApiUrl", "PortalUrl", "UserPoolId", "UserPoolClientId"} <= set(outputs)
+    assert {
+        "ApiUrl",
+        "PortalUrl",
+        "UserPoolId",
+        "UserPoolClientId",
+        "StaffUserPoolId",
+        "StaffUserPoolClientId",
+    } <= set(outputs)
 
 
 def test_alarms_on_every_function_error_and_throttle(template):
@@ -320,20 +400,70 @@ def test_cfn_lint_finds_no_errors(template):
 def test_the_staff_page_address_is_served(template):
     function = next(iter(resources(template, "AWS::CloudFront::Function").values()))["Properties"]
     assert "'/staff.html'" in function["FunctionCode"]
-    template.has_resource_properties(
-        "AWS::CloudFront::Distribution",
-        Match.object_like(
-            {
-                "DistributionConfig": Match.object_like(
-                    {
-                        "DefaultCacheBehavior": Match.object_like(
-                            {"FunctionAssociations": [Match.object_like({"EventType": "viewer-request"})]}
-                        )
-                    }
-                )
-            }
-        ),
+    [staff] = _distribution(template)["CacheBehaviors"]
+    assert staff["PathPattern"] == "/staff*"
+    assert [f["EventType"] for f in staff["FunctionAssociations"]] == ["viewer-request"]
+
+
+def _distribution(template: Template) -> dict[str, Any]:
+    distribution = next(iter(resources(template, "AWS::CloudFront::Distribution").values()))
+    config: dict[str, Any] = distribution["Properties"]["DistributionConfig"]
+    return config
+
+
+def _headers_of(template: Template, behavior: dict[str, Any]) -> dict[str, Any]:
+    policies = resources(template, "AWS::CloudFront::ResponseHeadersPolicy")
+    config: dict[str, Any] = policies[behavior["ResponseHeadersPolicyId"]["Ref"]]["Properties"][
+        "ResponseHeadersPolicyConfig"
+    ]
+    security: dict[str, Any] = config["SecurityHeadersConfig"]
+    return security
+
+
+def _csp(headers: dict[str, Any]) -> dict[str, str]:
+    """The policy's directives, with the template's references written as {Ref: id}."""
+    value = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    text = (
+        "".join(
+            p if isinstance(p, str) else json.dumps(p, separators=(",", ":")) for p in value["Fn::Join"][1]
+        )
+        if isinstance(value, dict)
+        else value
     )
+    return dict(d.strip().split(" ", 1) for d in text.split(";") if d.strip())
+
+
+def test_the_pages_may_call_only_this_stacks_api_and_user_pools(template):
+    # Given the stack's REST API
+    [api] = resources(template, "AWS::ApiGateway::RestApi")
+    region = CONFIG.region
+
+    # When the pages' and the staff page's Content-Security-Policy are read
+    config = _distribution(template)
+    for behavior in (config["DefaultCacheBehavior"], *config["CacheBehaviors"]):
+        csp = _csp(_headers_of(template, behavior))
+
+        # Then they may call their own origin, this API's and Cognito's, and no other API
+        sources = csp["connect-src"].split(" ")
+        assert sources[0] == "'self'"
+        assert sources[1] == f'https://{{"Ref":"{api}"}}.execute-api.{region}.{{"Ref":"AWS::URLSuffix"}}'
+        assert sources[2:] == [f"https://cognito-idp.{region}.amazonaws.com"]
+        assert "*" not in csp["connect-src"]
+        assert csp["script-src"] == "'self'"
+
+
+def test_only_the_practice_website_may_frame_the_portal_and_nobody_the_staff_page(template):
+    # Given the distribution / When each behaviour's headers are read
+    config = _distribution(template)
+    portal = _headers_of(template, config["DefaultCacheBehavior"])
+    [staff_behavior] = config["CacheBehaviors"]
+    staff = _headers_of(template, staff_behavior)
+
+    # Then the portal (its request button) may be framed by the practice's website
+    assert _csp(portal)["frame-ancestors"] == " ".join(["'self'", *CONFIG.websiteOrigins])
+    # and the staff page by nobody, in browsers old and new
+    assert _csp(staff)["frame-ancestors"] == "'none'"
+    assert staff["FrameOptions"] == {"FrameOption": "DENY", "Override": True}
 
 
 def test_an_email_given_up_on_raises_an_alarm_and_the_redrive_finds_its_queue(template):

@@ -19,11 +19,27 @@ from functions.api.routes import FUNCTIONS
 from functions.scheduling.lifecycle import ClientRecord
 
 NY = ZoneInfo("America/New_York")
+
+
+def issuer(pool: str) -> str:
+    """The `iss` claim of a user pool's tokens."""
+    return f"https://cognito-idp.us-east-1.amazonaws.com/{pool}"
+
+
+# The claims API Gateway's authorizer delivers: clients' from the clients' user pool, staff's from
+# the staff's (tests/conftest.py names both). The email claims are there as in real tokens; the
+# handlers never read them.
+CLIENTS = issuer(os.environ["USER_POOL_ID"])
 ANONYMOUS: None = None
-CLIENT_A = {"sub": "sub-client-a", "email": "ada@example.com"}
-CLIENT_B = {"sub": "sub-client-b", "email": "grace@example.com"}
-UNLINKED = {"sub": "sub-unlinked", "email": "nobody@example.com"}
-STAFF = {"sub": "sub-staff", "email": "staff@demo.test", "cognito:groups": "staff"}
+CLIENT_A = {"sub": "sub-client-a", "iss": CLIENTS, "email": "ada@example.com"}
+CLIENT_B = {"sub": "sub-client-b", "iss": CLIENTS, "email": "grace@example.com"}
+UNLINKED = {"sub": "sub-unlinked", "iss": CLIENTS, "email": "nobody@example.com"}
+STAFF = {
+    "sub": "sub-staff",
+    "iss": issuer(os.environ["STAFF_USER_POOL_ID"]),
+    "email": "staff@demo.test",
+    "cognito:groups": "staff",
+}
 
 NEW_CLIENT = {
     "firstName": "Ada",

@@ -35,6 +35,13 @@ from tests.integration.support import (  # noqa: F401 (fixtures)
     table_items,
 )
 
+NEW_CLIENT_BODY = {
+    "firstName": "Mallory",
+    "lastName": "Doe",
+    "dateOfBirth": "1980-01-01",
+    "email": "mallory@example.org",
+    "mobilePhone": "+1 617 555 0199",
+}
 MALFORMED = '{"start": "2026-12-08T10:00:00-05:00",'
 BAD_BODIES: list[Any] = [MALFORMED, {"start": "tomorrow", "colour": "blue"}, [], "null"]
 
@@ -93,6 +100,43 @@ def test_a_group_other_than_staff_is_not_staff(world: World):
 def test_staff_is_recognised_among_several_groups(world: World):
     someone = {**STAFF, "cognito:groups": "[admins, staff]"}
     assert call("GET", "/staff/requests", who=someone).status == 200
+
+
+def test_a_clients_pool_account_in_a_staff_group_is_not_staff(world: World):
+    # Given an account of the clients' user pool that is in a group called staff (the pool that
+    # requires no second factor)
+    someone = {**CLIENT_B, "cognito:groups": "staff"}
+
+    # When it calls a staff route / Then it is refused: staff sign in to the staff pool
+    assert_error(call("GET", "/staff/requests", who=someone), 403, "forbidden")
+    assert_error(call("POST", "/staff/clients", NEW_CLIENT_BODY, who=someone), 403, "forbidden")
+
+
+def test_a_staff_pool_account_outside_the_staff_group_is_not_staff(world: World):
+    someone = {**STAFF, "cognito:groups": "admins"}
+    assert_error(call("GET", "/staff/requests", who=someone), 403, "forbidden")
+
+
+def test_a_staff_account_is_never_a_client_even_with_a_clients_account_id(world: World):
+    # Given a staff-pool token whose sub is the one client A's record is linked to
+    staff_as_a = {**STAFF, "sub": CLIENT_A["sub"]}
+    before = table_items()
+
+    # When it asks for the client's appointments, and to request and cancel
+    mine = call("GET", "/me/appointments", who=staff_as_a)
+    asked = call(
+        "POST",
+        "/me/requests",
+        {"clinicianId": "c-rivera", "appointmentTypeId": "session", "start": at(world.day, 16)},
+        who=staff_as_a,
+    )
+    cancelled = call("POST", f"/me/appointments/{world.appointment_a}/cancel", {}, who=staff_as_a)
+
+    # Then it is a signed-in account with no client record, as the contract has it for staff
+    assert (mine.status, mine.body) == (200, {"next": None, "appointments": []})
+    assert_error(asked, 403, "not_a_client")
+    assert_error(cancelled, 403, "not_a_client")
+    assert table_items() == before
 
 
 # ---- another client's appointment --------------------------------------------------------------

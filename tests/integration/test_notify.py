@@ -205,18 +205,43 @@ def test_no_personal_data_in_notify_logs(stream, capsys, caplog):
         assert value not in logged
 
 
-def test_change_confirmation_goes_to_the_accounts_current_address(stream):
+def test_confirmations_go_to_the_client_records_address_never_the_tokens(stream):
+    # Given client A, whose sign-in account now says another address (a changed, unverified email
+    # claim in the ID token), and a confirmed appointment
     day = next_weekday()
     appointment = confirmed_appointment(CLIENT_A, day, 10)
-    renamed = {**CLIENT_A, "email": "ada.new@example.com"}
-    asked = call("POST", f"/me/appointments/{appointment}/cancel", who=renamed)
-    call("POST", f"/staff/requests/{asked.body['request']['id']}/approve", who=STAFF)
+    redirected = {**CLIENT_A, "email": "mallory@example.net"}
 
+    # When they request an appointment, ask to reschedule the other and staff approve both
+    made = call(
+        "POST",
+        "/me/requests",
+        {"clinicianId": "c-rivera", "appointmentTypeId": "session", "start": at(day, 14)},
+        who=redirected,
+    )
+    moved = call("POST", f"/me/appointments/{appointment}/reschedule", {"start": at(day, 15)}, who=redirected)
+    for asked in (made, moved):
+        assert asked.status == 201, asked.body
+        call("POST", f"/staff/requests/{asked.body['request']['id']}/approve", who=STAFF)
     pump(stream)
 
-    assert [m["subject"].split(" - ")[0] for m in to("ada.new@example.com")] == [
-        "Your appointment has been cancelled"
+    # Then every confirmation goes to the address staff keep on the client record, and staff see it
+    assert to("mallory@example.net") == []
+    assert sorted(m["subject"].split(" - ")[0] for m in to(CLIENT_A["email"])) == [
+        "Your appointment has been rescheduled",
+        "Your appointment is confirmed",
+        "Your appointment is confirmed",
     ]
+    decided = call("GET", "/staff/requests", who=STAFF, query={"status": "approved"}).body["requests"]
+    assert {r["client"]["email"] for r in decided} == {CLIENT_A["email"]}
+
+    # and so does a cancellation's
+    asked = call("POST", f"/me/appointments/{appointment}/cancel", who=redirected)
+    call("POST", f"/staff/requests/{asked.body['request']['id']}/approve", who=STAFF)
+    pump(stream)
+    assert to("mallory@example.net") == []
+    subjects = [m["subject"].split(" - ")[0] for m in to(CLIENT_A["email"])]
+    assert "Your appointment has been cancelled" in subjects
 
 
 def test_lost_connection_to_ses_is_retried_and_sends_once(stream):

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-import os
+from dataclasses import dataclass
 
 import boto3
 import pytest
 
 from functions import aws
-from tests.integration.conftest import CLIENT_A, NEW_CLIENT, STAFF, at, call, new_request, next_weekday
+from tests.integration.conftest import (
+    CLIENT_A,
+    NEW_CLIENT,
+    STAFF,
+    at,
+    call,
+    issuer,
+    new_request,
+    next_weekday,
+)
 
 
 def test_patch_settings_changes_only_the_fields_given(practice):
@@ -213,32 +222,44 @@ def test_bad_clinician_changes_nothing(practice, body, field):
     assert "c-x" not in [c["id"] for c in call("GET", "/staff/clinicians", who=STAFF).body["clinicians"]]
 
 
+@dataclass(frozen=True)
+class Pools:
+    clients: str
+    staff: str
+    staff_member: dict[str, str]  # the claims of a staff member's token from the staff pool
+
+
 @pytest.fixture
-def user_pool(practice):
+def pools(practice, monkeypatch):
+    """The clients' and the staff's user pools on moto; staff calls carry the staff pool's issuer."""
     cognito = boto3.client("cognito-idp")
-    pool = cognito.create_user_pool(PoolName="portal", UsernameAttributes=["email"])["UserPool"]["Id"]
-    os.environ["USER_POOL_ID"] = pool
+    made = {
+        name: cognito.create_user_pool(PoolName=name, UsernameAttributes=["email"])["UserPool"]["Id"]
+        for name in ("clients", "staff")
+    }
+    cognito.create_group(UserPoolId=made["staff"], GroupName="staff")
+    monkeypatch.setenv("USER_POOL_ID", made["clients"])
+    monkeypatch.setenv("STAFF_USER_POOL_ID", made["staff"])
     aws.reset()
-    yield pool
-    os.environ.pop("USER_POOL_ID")
+    yield Pools(made["clients"], made["staff"], {**STAFF, "iss": issuer(made["staff"])})
     aws.reset()
 
 
-def test_invite_creates_the_account_and_links_it(user_pool):
-    made = call("POST", "/staff/clients", NEW_CLIENT, who=STAFF)
+def test_invite_creates_the_account_and_links_it(pools):
+    made = call("POST", "/staff/clients", NEW_CLIENT, who=pools.staff_member)
     assert made.status == 201
     client_id = made.body["client"]["id"]
     assert made.body["client"]["hasAccount"] is False
 
-    invited = call("POST", f"/staff/clients/{client_id}/invite", who=STAFF)
+    invited = call("POST", f"/staff/clients/{client_id}/invite", who=pools.staff_member)
 
     assert invited.status == 200
     assert invited.body["client"]["hasAccount"] is True
-    user = boto3.client("cognito-idp").admin_get_user(UserPoolId=user_pool, Username=NEW_CLIENT["email"])
+    user = boto3.client("cognito-idp").admin_get_user(UserPoolId=pools.clients, Username=NEW_CLIENT["email"])
     sub = next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
     # The new account is a client: it may request appointments while signed in.
     day = next_weekday()
-    signed_in = {"sub": sub, "email": NEW_CLIENT["email"]}
+    signed_in = {"sub": sub, "iss": issuer(pools.clients), "email": NEW_CLIENT["email"]}
     made = call(
         "POST",
         "/me/requests",
@@ -249,30 +270,33 @@ def test_invite_creates_the_account_and_links_it(user_pool):
     assert call("GET", "/me/appointments", who=signed_in).body["appointments"][0]["status"] == "requested"
 
 
-def test_invite_again_or_after_a_lost_link_completes_once(user_pool):
-    client_id = call("POST", "/staff/clients", NEW_CLIENT, who=STAFF).body["client"]["id"]
+def test_invite_again_or_after_a_lost_link_completes_once(pools):
+    client_id = call("POST", "/staff/clients", NEW_CLIENT, who=pools.staff_member).body["client"]["id"]
     # An earlier attempt created the account but failed before linking it.
-    boto3.client("cognito-idp").admin_create_user(UserPoolId=user_pool, Username=NEW_CLIENT["email"])
+    boto3.client("cognito-idp").admin_create_user(UserPoolId=pools.clients, Username=NEW_CLIENT["email"])
 
-    first = call("POST", f"/staff/clients/{client_id}/invite", who=STAFF)
-    second = call("POST", f"/staff/clients/{client_id}/invite", who=STAFF)
+    first = call("POST", f"/staff/clients/{client_id}/invite", who=pools.staff_member)
+    second = call("POST", f"/staff/clients/{client_id}/invite", who=pools.staff_member)
 
     assert first.status == second.status == 200
-    assert len(boto3.client("cognito-idp").list_users(UserPoolId=user_pool)["Users"]) == 1
+    assert len(boto3.client("cognito-idp").list_users(UserPoolId=pools.clients)["Users"]) == 1
 
 
-def test_a_staff_account_is_never_made_a_clients(user_pool):
+def test_a_staff_account_is_never_made_a_clients(pools):
+    # Given a staff account in the staff user pool, and a client added with its address
     cognito = boto3.client("cognito-idp")
-    cognito.create_group(UserPoolId=user_pool, GroupName="staff")
-    cognito.admin_create_user(UserPoolId=user_pool, Username=NEW_CLIENT["email"])
-    cognito.admin_add_user_to_group(UserPoolId=user_pool, Username=NEW_CLIENT["email"], GroupName="staff")
-    client_id = call("POST", "/staff/clients", NEW_CLIENT, who=STAFF).body["client"]["id"]
+    cognito.admin_create_user(UserPoolId=pools.staff, Username=NEW_CLIENT["email"])
+    cognito.admin_add_user_to_group(UserPoolId=pools.staff, Username=NEW_CLIENT["email"], GroupName="staff")
+    client_id = call("POST", "/staff/clients", NEW_CLIENT, who=pools.staff_member).body["client"]["id"]
 
-    answer = call("POST", f"/staff/clients/{client_id}/invite", who=STAFF)
+    # When staff invite the client
+    answer = call("POST", f"/staff/clients/{client_id}/invite", who=pools.staff_member)
 
+    # Then it is refused, and no client account is made with the staff member's address
     assert (answer.status, answer.body["error"]["code"]) == (409, "account_is_staff")
-    listed = call("GET", "/staff/clients", who=STAFF).body["clients"]
+    listed = call("GET", "/staff/clients", who=pools.staff_member).body["clients"]
     assert [c["hasAccount"] for c in listed if c["id"] == client_id] == [False]
+    assert cognito.list_users(UserPoolId=pools.clients)["Users"] == []
 
 
 def test_clients_are_listed_for_staff_only(practice):
@@ -285,5 +309,5 @@ def test_clients_are_listed_for_staff_only(practice):
     assert call("GET", "/staff/clients", who=CLIENT_A).status == 403
 
 
-def test_invite_unknown_client_is_404(user_pool):
-    assert call("POST", "/staff/clients/nobody/invite", who=STAFF).code == "client_not_found"
+def test_invite_unknown_client_is_404(pools):
+    assert call("POST", "/staff/clients/nobody/invite", who=pools.staff_member).code == "client_not_found"

@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 import jwt
+import pyotp
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -68,8 +69,8 @@ def http(stack):
     return Http(stack.url)
 
 
-def sign_in(http: Http, email: str, password: str) -> str:
-    return id_token(http.url, email, password)
+def sign_in(http: Http, email: str, password: str, totp_secret: str | None = None) -> str:
+    return id_token(http.url, email, password, totp_secret)
 
 
 def emails_to(http: Http, address: str, count: int, timeout: float = 10) -> list[dict[str, Any]]:
@@ -178,8 +179,8 @@ def _token(http: Http, **overrides: Any) -> str:
     now = datetime.now(UTC)
     claims = {
         "sub": "someone",
-        "aud": config["userPoolClientId"],
-        "iss": f"https://cognito-idp.{config['region']}.amazonaws.com/{config['userPoolId']}",
+        "aud": config["staffUserPoolClientId"],
+        "iss": f"https://cognito-idp.{config['region']}.amazonaws.com/{config['staffUserPoolId']}",
         "token_use": "id",
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(hours=1)).timestamp()),
@@ -290,6 +291,150 @@ def test_pages_reach_the_user_pool_only_through_the_gateway_and_only_for_sign_in
     assert "mallory@example.org" not in [u["Username"] for u in users]
 
 
+def _pages_cognito(stack: LocalStack) -> Any:
+    """Cognito's public API as the pages reach it: the gateway's /cognito."""
+    return boto3.client(
+        "cognito-idp", endpoint_url=f"{stack.url}/cognito", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+
+
+def _new_staff_member(http: Http, email: str) -> tuple[str, str]:
+    """A staff account made by the practice (AdminCreateUser), its password set: (client id, password)."""
+    _, config, _ = http("GET", "/config.json")
+    admin = boto3.client("cognito-idp")
+    pool = config["staffUserPoolId"]
+    admin.admin_create_user(UserPoolId=pool, Username=email, MessageAction="SUPPRESS")
+    admin.admin_set_user_password(
+        UserPoolId=pool, Username=email, Password="Staff-Pass-2026!", Permanent=True
+    )
+    admin.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName="staff")
+    return config["staffUserPoolClientId"], "Staff-Pass-2026!"
+
+
+def test_staff_sign_in_asks_for_the_authenticators_code_and_checks_it(stack, http):
+    # Given the demo staff account, whose authenticator has the published secret
+    _, config, _ = http("GET", "/config.json")
+    cognito = _pages_cognito(stack)
+    email, password, secret = STAFF
+    client_id = config["staffUserPoolClientId"]
+
+    # When staff give the right password
+    asked = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": password},
+    )
+
+    # Then there is no token yet, only the code challenge
+    assert asked["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    assert "AuthenticationResult" not in asked
+
+    # and a wrong code is refused (the session may try again), the right one signs in
+    def answer(code: str) -> Any:
+        return cognito.respond_to_auth_challenge(
+            ClientId=client_id,
+            ChallengeName="SOFTWARE_TOKEN_MFA",
+            Session=asked["Session"],
+            ChallengeResponses={"USERNAME": email, "SOFTWARE_TOKEN_MFA_CODE": code},
+        )
+
+    wrong = f"{(int(pyotp.TOTP(secret).now()) + 500_000) % 1_000_000:06d}"
+    with pytest.raises(cognito.exceptions.CodeMismatchException):
+        answer(wrong)
+    token = answer(pyotp.TOTP(secret).now())["AuthenticationResult"]["IdToken"]
+    assert http("GET", "/staff/requests", token=token)[0] == 200
+
+
+def test_a_new_staff_member_sets_up_an_authenticator_at_first_sign_in(stack, http):
+    # Given a staff account the practice just made, with no authenticator
+    email = "new.staff@demo.test"
+    client_id, password = _new_staff_member(http, email)
+    cognito = _pages_cognito(stack)
+
+    def sign_in_with_password() -> Any:
+        return cognito.initiate_auth(
+            ClientId=client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": password},
+        )
+
+    # When they sign in, the pool asks them to set one up, and gives them a secret of their own
+    asked = sign_in_with_password()
+    assert asked["ChallengeName"] == "MFA_SETUP"
+    assert "AuthenticationResult" not in asked
+    associated = cognito.associate_software_token(Session=asked["Session"])
+    secret = associated["SecretCode"]
+    assert secret != STAFF[2]
+    assert len(secret) >= 16
+    # and neither a wrong code nor skipping the check finishes it
+    with pytest.raises(cognito.exceptions.EnableSoftwareTokenMFAException):
+        cognito.verify_software_token(Session=associated["Session"], UserCode="000000")
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+        cognito.respond_to_auth_challenge(
+            ClientId=client_id,
+            ChallengeName="MFA_SETUP",
+            Session=associated["Session"],
+            ChallengeResponses={"USERNAME": email},
+        )
+    verified = cognito.verify_software_token(Session=associated["Session"], UserCode=pyotp.TOTP(secret).now())
+    assert verified["Status"] == "SUCCESS"
+    done = cognito.respond_to_auth_challenge(
+        ClientId=client_id,
+        ChallengeName="MFA_SETUP",
+        Session=verified["Session"],
+        ChallengeResponses={"USERNAME": email},
+    )
+
+    # Then they are signed in as staff, and every later sign-in asks that authenticator's code
+    assert http("GET", "/staff/requests", token=done["AuthenticationResult"]["IdToken"])[0] == 200
+    assert sign_in_with_password()["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    assert sign_in(http, email, password, secret)
+
+
+def test_five_wrong_codes_end_the_sign_in(stack, http):
+    # Given the demo staff account's code challenge
+    _, config, _ = http("GET", "/config.json")
+    cognito = _pages_cognito(stack)
+    email, password, secret = STAFF
+    asked = cognito.initiate_auth(
+        ClientId=config["staffUserPoolClientId"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": password},
+    )
+
+    def answer(code: str) -> Any:
+        return cognito.respond_to_auth_challenge(
+            ClientId=config["staffUserPoolClientId"],
+            ChallengeName="SOFTWARE_TOKEN_MFA",
+            Session=asked["Session"],
+            ChallengeResponses={"USERNAME": email, "SOFTWARE_TOKEN_MFA_CODE": code},
+        )
+
+    # When five wrong codes are tried
+    right = pyotp.TOTP(secret).now()
+    wrong = [f"{(int(right) + n * 100_000) % 1_000_000:06d}" for n in range(1, 6)]
+    for code in wrong:
+        with pytest.raises(cognito.exceptions.CodeMismatchException):
+            answer(code)
+
+    # Then the session is over, even for the right code: sign in again
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+        answer(right)
+
+
+def test_staff_tokens_come_only_from_the_staff_pool(http):
+    # Given the demo client, who signs in to the clients' pool with a password alone
+    client = sign_in(http, *CLIENT)
+
+    # When the client's token is used on a staff route, and the staff pool refuses the client
+    answer = http("GET", "/staff/requests", token=client)
+
+    # Then it is the contract's 403; and the demo staff's token gets no client's appointments
+    assert answer[0] == 403
+    staff = sign_in(http, *STAFF)
+    assert http("GET", "/me/appointments", token=staff)[1] == {"next": None, "appointments": []}
+
+
 def test_the_embedded_aws_refuses_browsers(stack):
     # Given the embedded moto server every AWS client of the stack talks to
     endpoint = os.environ["AWS_ENDPOINT_URL"]
@@ -317,7 +462,36 @@ def test_openapi_and_config_are_served(http):
     assert status == 200
     assert "/requests" in document["paths"]
     _, config, _ = http("GET", "/config.json")
-    assert set(config) == {"apiBaseUrl", "region", "userPoolId", "userPoolClientId", "cognitoEndpoint"}
+    assert set(config) == {
+        "apiBaseUrl",
+        "region",
+        "userPoolId",
+        "userPoolClientId",
+        "staffUserPoolId",
+        "staffUserPoolClientId",
+        "cognitoEndpoint",
+    }
+
+
+def test_the_staff_page_may_not_be_framed_and_the_pages_call_only_their_own_origin(stack):
+    # Given the local stack's pages
+    def headers_of(path: str) -> dict[str, str]:
+        with urllib.request.urlopen(stack.url + path, timeout=10) as answer:
+            return dict(answer.headers)
+
+    # When the staff page and the portal are fetched
+    staff, portal = headers_of("/staff"), headers_of("/")
+
+    # Then no page may frame the staff page, and the portal only the local origins' pages
+    directives = {
+        name: dict(d.strip().split(" ", 1) for d in h["Content-Security-Policy"].split(";"))
+        for name, h in (("staff", staff), ("portal", portal))
+    }
+    assert directives["staff"]["frame-ancestors"] == "'none'"
+    assert staff["X-Frame-Options"] == "DENY"
+    assert directives["portal"]["frame-ancestors"] == "'self' http://127.0.0.1:* http://localhost:*"
+    # and both call their own origin only (the API and /cognito are on it)
+    assert {d["connect-src"] for d in directives.values()} == {"'self'"}
 
 
 def test_aws_endpoint_url_points_at_a_separate_moto_server():

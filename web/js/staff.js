@@ -3,9 +3,14 @@
 // a client typed is inserted as text (el()).
 
 import { addDays, api, el, formatDateTime, localDate, showError } from "./api.js";
-import { currentUser, setNewPassword, signIn, signOut } from "./auth.js";
+import { account } from "./auth.js";
+import { mount as mountSecondFactor } from "./staff/second-factor.js";
 
 const $ = (id) => document.getElementById(id);
+// Staff sign in to the staff user pool, which requires an authenticator app.
+const auth = account("staff");
+const signOut = () => auth.signOut();
+let secondFactor = null;
 const KINDS = { new: "New", reschedule: "Reschedule", cancel: "Cancellation" };
 const NOTIFICATION = { sent: "Sent", failed: "Not sent", skipped: "Not sent", queued: "Sending again" };
 const NOTICES = {
@@ -94,7 +99,7 @@ function when(iso) {
 // ---- small helpers ---------------------------------------------------------------------------
 
 function user() {
-  return currentUser();
+  return auth.currentUser();
 }
 
 function token() {
@@ -202,12 +207,31 @@ function showOnly(view) {
   }
 }
 
-function showSignIn() {
+function showSignIn(message) {
   showOnly("view-sign-in");
   $("sign-in-form").hidden = false;
   $("new-password-form").hidden = true;
+  secondFactor.hide();
+  state.newPassword = null;
   $("sign-in-password").value = "";
   $("sign-in-email").focus();
+  $("messages").replaceChildren();
+  if (message) say($("messages"), message);
+}
+
+// After the password (or a new one): the pool's next step, or the staff page.
+async function next(result) {
+  if (result.newPasswordRequired) {
+    state.newPassword = result;
+    $("sign-in-form").hidden = true;
+    $("new-password-form").hidden = false;
+    $("new-password").focus();
+    return;
+  }
+  $("sign-in-form").hidden = true;
+  $("new-password-form").hidden = true;
+  if (await secondFactor.show(result)) return;
+  await enter();
 }
 
 async function submitSignIn(event) {
@@ -217,16 +241,9 @@ async function submitSignIn(event) {
     const email = $("sign-in-email").value.trim();
     const password = $("sign-in-password").value;
     if (!email || !password) throw new Error("Enter your email and password.");
-    const result = await signIn(email, password);
-    if (result.newPasswordRequired) {
-      state.newPassword = result;
-      $("sign-in-form").hidden = true;
-      $("new-password-form").hidden = false;
-      $("new-password").focus();
-      return;
-    }
+    const result = await auth.signIn(email, password);
     $("sign-in-password").value = "";
-    await enter();
+    await next(result);
   });
 }
 
@@ -234,11 +251,10 @@ async function submitNewPassword(event) {
   event.preventDefault();
   const button = event.submitter || event.currentTarget.querySelector("button");
   await busy(button, $("messages"), async () => {
-    const { email, session } = state.newPassword;
-    await setNewPassword(email, $("new-password").value, session);
+    const result = await auth.setNewPassword(state.newPassword, $("new-password").value);
     $("new-password").value = "";
     state.newPassword = null;
-    await enter();
+    await next(result);
   });
 }
 
@@ -1101,6 +1117,12 @@ async function addClient(event) {
 // ---- wiring ----------------------------------------------------------------------------------
 
 function start() {
+  secondFactor = mountSecondFactor($("view-sign-in"), {
+    auth,
+    run: (button, work) => busy(button, $("messages"), work),
+    signedIn: enter,
+    restart: showSignIn,
+  });
   $("sign-in-form").addEventListener("submit", submitSignIn);
   $("new-password-form").addEventListener("submit", submitNewPassword);
   $("nav-sign-out").addEventListener("click", leave);
