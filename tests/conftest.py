@@ -28,6 +28,15 @@ os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
+def _enforce_tokens() -> None:
+    from tests.dynamodb_tokens import enforce_request_tokens
+
+    enforce_request_tokens()
+
+
+_enforce_tokens()
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     from moto import mock_aws

@@ -157,13 +157,19 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def write_token(key: IdempotencyKey | None) -> str:
-    """The token of this call's write: the same for the SDK's retries of it (DynamoDB's
-    ClientRequestToken, and the mark a retry finds when its lost first attempt was applied), and
-    never shared by two invocations, even with one Idempotency-Key: a second invocation must be
-    refused by the idempotency record and replay its answer, not be taken for the first."""
-    seed = f"{key.scope}|{key.body_hash}|" if key else ""
-    return _sha256(seed + current().invocation)[:32]
+def write_token(key: IdempotencyKey | None, write: str, *, across_invocations: bool = False) -> str:
+    """The token of one of this call's writes (`write` names which: a call may make several, and
+    DynamoDB refuses one ClientRequestToken for two different transactions). The SDK's retries of
+    a write carry the same token (DynamoDB's ClientRequestToken, and the mark a retry finds when
+    its lost first attempt was applied). By default two invocations never share a token, even with
+    one Idempotency-Key: a second invocation must be refused by the idempotency record and replay
+    its answer, not be taken for the first. `across_invocations` is for a write that is not part
+    of a transaction with its idempotency record: a retried call with the same key then finds that
+    its earlier invocation made the write."""
+    seed = f"{key.scope}|{key.body_hash}" if key else ""
+    if not across_invocations or key is None:
+        seed += f"|{current().invocation}"
+    return _sha256(f"{write}|{seed}")[:32]
 
 
 def replay(found: Idempotency | None, key: IdempotencyKey | None) -> Response[str] | None:
@@ -184,7 +190,7 @@ def remembered(status: int, body: BaseModel) -> Response[str]:
     key = idempotency_key()
     if key is not None:
         record = Idempotency(key.scope, key.body_hash, status, str(response.body))
-        earlier = aws.store().remember(record, current().now, write_token(key))
+        earlier = aws.store().remember(record, current().now, write_token(key, "answer"))
         if (again := replay(earlier, key)) is not None:
             return again
     return response
@@ -197,7 +203,7 @@ def commit(
     response = respond(status, body)
     record = Idempotency(key.scope, key.body_hash, status, str(response.body)) if key else None
     try:
-        aws.store().commit(plan, current().now, write_token(key), record)
+        aws.store().commit(plan, current().now, write_token(key, "transition"), record)
     except CommitFailed as failed:
         if failed.part == "idempotency":
             if (again := replay(failed.existing, key)) is not None:

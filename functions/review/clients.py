@@ -59,7 +59,7 @@ def post_client(body: Annotated[NewClientIn, Body()]) -> Response[str]:
     # With a key, a retry after a lost answer finds the client it made instead of making another.
     client_id = key.scope[:32] if key else uuid.uuid4().hex
     record = ClientRecord(id=client_id, **body.model_dump(), createdAt=call.now)
-    if not store.create_client(record, write_token(key)):
+    if not store.create_client(record, write_token(key, "client")):
         record = store.client_record(client_id) or record
     logger.info("client added", extra={"client_id": record.id})
     return remembered(201, ClientEnvelope(client=_out(record)))
@@ -72,7 +72,9 @@ def post_invite(id: Annotated[Id, Path()]) -> Response[str]:
     if record is None:
         raise NotFound("client_not_found", "There is no such client.")
     if record.userSub is None:
-        record = store.link_user(record, _create_account(record), write_token(idempotency_key()))
+        record = store.link_user(
+            record, _create_account(record), write_token(idempotency_key(), "account link")
+        )
         logger.info("client invited", extra={"client_id": record.id})
     return remembered(200, ClientEnvelope(client=_out(record)))
 

@@ -112,7 +112,9 @@ def post_resend(id: str) -> Response[str]:
     snapshot = store.read(idempotency_scope=key.scope if key else None, now=call.now)
     if (again := replay(snapshot.idempotency, key)) is not None:
         return again
-    notification = store.resend(appointment_id, id, write_token(key), call.now)
+    notification = store.resend(
+        appointment_id, id, write_token(key, "resend", across_invocations=True), call.now
+    )
     logger.info("email queued again", extra={"request_id": id})
     return remembered(202, NotificationEnvelope(notification=Notification.model_validate(notification)))
 

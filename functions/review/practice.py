@@ -71,7 +71,7 @@ def patch_settings(body: Annotated[SettingsPatch, Body()]) -> Response[str]:
                 data[part] = {**data[part], **given.model_dump(exclude_unset=True)}
         return _valid(PracticeConfig, data, "")  # type: ignore[return-value]
 
-    return respond(200, _settings(aws.store().update_config(change, write_token(None))))
+    return respond(200, _settings(aws.store().update_config(change, write_token(None, "configuration"))))
 
 
 @returns(TypesOut)
@@ -94,7 +94,7 @@ def put_type(id: Annotated[Id, Path()], body: Annotated[TypeIn, Body()]) -> Resp
             raise Conflict("already_exists", "An appointment type with this id already exists.")
         return config.model_copy(update={"appointmentTypes": {**config.appointmentTypes, id: kind}})
 
-    aws.store().update_config(change, write_token(None))
+    aws.store().update_config(change, write_token(None, "configuration"))
     return respond(200, TypeEnvelope(appointmentType=kind))
 
 
@@ -125,7 +125,7 @@ def put_clinician(id: Annotated[Id, Path()], body: Annotated[ClinicianIn, Body()
             )
         return config.model_copy(update={"clinicians": {**config.clinicians, id: clinician}})
 
-    aws.store().update_config(change, write_token(None))
+    aws.store().update_config(change, write_token(None, "configuration"))
     return respond(200, ClinicianEnvelope(clinician=clinician))
 
 

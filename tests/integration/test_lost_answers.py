@@ -120,7 +120,7 @@ def test_a_transaction_whose_answer_was_lost_is_reported_as_done_and_written_onc
     # Then it is told the truth: the write happened
     assert answer.status == write.status, answer.body
     assert len(attempts) == 2
-    # the retry was the same transaction, under the same token
+    # the retry was the same transaction, under the same token, the one the record carries
     tokens = [a.get("ClientRequestToken") for a in attempts]
     assert tokens[0]
     assert tokens[0] == tokens[1]
@@ -130,6 +130,7 @@ def test_a_transaction_whose_answer_was_lost_is_reported_as_done_and_written_onc
     assert sum(1 for i in stored if i["sk"] == f"REQ#{request_id}") == 1
     appointment = next(a for a in stored_appointments() if a["id"] == answer.body["request"]["appointmentId"])
     assert appointment["version"] == write.version
+    assert appointment["writeToken"] == tokens[0]
     claims = stored_claims()
     assert len({(c["pk"], c["sk"]) for c in claims}) == len(claims)
     if with_key:

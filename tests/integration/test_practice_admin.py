@@ -282,6 +282,22 @@ def test_invite_again_or_after_a_lost_link_completes_once(pools):
     assert len(boto3.client("cognito-idp").list_users(UserPoolId=pools.clients)["Users"]) == 1
 
 
+def test_an_invitation_with_an_idempotency_key_links_once_and_replays(pools):
+    # Given a client without an account, and the staff page's Idempotency-Key on the invitation
+    client_id = call("POST", "/staff/clients", NEW_CLIENT, who=pools.staff_member).body["client"]["id"]
+    key = {"Idempotency-Key": "invite-kj-1"}
+
+    # When staff invite (the account link and the kept answer are two writes of one call), twice
+    first = call("POST", f"/staff/clients/{client_id}/invite", who=pools.staff_member, headers=key)
+    again = call("POST", f"/staff/clients/{client_id}/invite", who=pools.staff_member, headers=key)
+
+    # Then the invitation succeeds once and the repeat gets the same answer
+    assert first.status == 200, first.body
+    assert first.body["client"]["hasAccount"] is True
+    assert (again.status, again.body) == (first.status, first.body)
+    assert len(boto3.client("cognito-idp").list_users(UserPoolId=pools.clients)["Users"]) == 1
+
+
 def test_a_staff_account_is_never_made_a_clients(pools):
     # Given a staff account in the staff user pool, and a client added with its address
     cognito = boto3.client("cognito-idp")
