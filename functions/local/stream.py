@@ -137,9 +137,12 @@ class StreamReader:
 
     def _settle(self, shard: _Shard, delivery: Delivery) -> None:
         failed = set(delivery.failed)
-        position = next(
-            (i for i, r in enumerate(delivery.records) if r["dynamodb"]["SequenceNumber"] in failed),
-            len(delivery.records),
+        numbers = [r["dynamodb"]["SequenceNumber"] for r in delivery.records]
+        # A failure naming no record of the batch fails the whole batch, as the mapping takes it.
+        position = (
+            0
+            if failed - set(numbers)
+            else next((i for i, n in enumerate(numbers) if n in failed), len(numbers))
         )
         del shard.pending[:position]
         if position == len(delivery.records):

@@ -12,7 +12,10 @@ so each email is sent under a claim on the ledger keyed on the change that cause
   because sending again could give the client two emails;
 - a transient failure (throttling, SES 5xx, no connection, the configuration unreadable):
   released, and the record fails alone (partial batch response); after `MAX_ATTEMPTS` attempts
-  it is settled `failed` instead, so no record holds up the stream.
+  it is settled `failed` instead, so no record holds up the stream;
+- a claim found orphaned (its owner died holding it, maybe after SES took the email): settled
+  `failed` (`delivery_unknown`), never sent a second time;
+- too little time left in the invocation to finish an email: the record fails unclaimed.
 
 A `failed` email is shown to staff with its reason and can be sent again (`POST
 /staff/requests/{id}/resend`), which is one more change on the stream.
@@ -63,7 +66,13 @@ LEASE_MARGIN = timedelta(seconds=30)
 UNCONFIRMED = (ReadTimeoutError, ConnectionClosedError)
 # The log lines of an email given up on; the stack counts them (EmailsNotSent) and alarms.
 REFUSED, UNBUILDABLE, GAVE_UP = "email refused", "email could not be built", "email not sent after retries"
-NOT_SENT_MESSAGES = (REFUSED, UNBUILDABLE, GAVE_UP)
+UNKNOWN = "email delivery unknown"
+NOT_SENT_MESSAGES = (REFUSED, UNBUILDABLE, GAVE_UP, UNKNOWN)
+# An email is not started with less time than this left in the invocation (SES and DynamoDB
+# calls with their retries); the record is failed instead, for the next invocation.
+RESERVE = 10.0
+# The timeout assumed when deliver() is called outside an invocation (a test, a script).
+DEFAULT_TIMEOUT = timedelta(seconds=30)
 
 
 class RecordFailed(Exception):
@@ -97,6 +106,8 @@ class Batch:
 
     invocation: str
     lease: timedelta
+    # time.monotonic() when the invocation must have ended (its timeout).
+    deadline: float
     requests: dict[tuple[str, str], Request | None] = field(default_factory=dict)
     _config: PracticeConfig | None = None
 
@@ -105,6 +116,9 @@ class Batch:
             self._config = aws.store().config()
         return self._config
 
+    def time_left(self) -> float:
+        return self.deadline - time.monotonic()
+
 
 _batch: ContextVar[Batch] = ContextVar("batch")
 
@@ -112,7 +126,11 @@ _batch: ContextVar[Batch] = ContextVar("batch")
 def _current() -> Batch:
     batch = _batch.get(None)
     if batch is None:
-        batch = Batch(f"direct-{uuid.uuid4().hex}", timedelta(seconds=30) + LEASE_MARGIN)
+        batch = Batch(
+            f"direct-{uuid.uuid4().hex}",
+            DEFAULT_TIMEOUT + LEASE_MARGIN,
+            time.monotonic() + DEFAULT_TIMEOUT.seconds,
+        )
         _batch.set(batch)
     return batch
 
@@ -122,19 +140,22 @@ def record_handler(record: DynamoDBRecord) -> None:
     if change is None or record.event_name is None:
         return
     owner = f"{change.sequence_number}@{_current().invocation}"
+    key: str | None = None
     try:
-        found = notices(record.event_name.name, change.old_image, change.new_image)
-        for notice in found:
+        for notice in notices(record.event_name.name, change.old_image, change.new_image):
+            key = notice.change_key
+            if _current().time_left() < RESERVE:
+                # Too close to the timeout to finish an email: the next invocation will.
+                raise RecordFailed(key, "OutOfTime")
             deliver(notice, owner)
     except Exception as exc:
         # Once per failure, with what names it and never what it contains (no personal data).
-        failed = exc if isinstance(exc, RecordFailed) else None
         logger.warning(
             "record failed",
             extra={
                 "sequence_number": change.sequence_number,
-                "change": failed.change_key if failed else None,
-                "error": failed.code if failed else type(exc).__name__,
+                "change": key,
+                "error": exc.code if isinstance(exc, RecordFailed) else type(exc).__name__,
             },
         )
         raise
@@ -161,6 +182,11 @@ def deliver(notice: Notice, owner: str | None = None, now: datetime | None = Non
         return "duplicate"
     if claim.state == "busy":
         raise SendInProgress(key)
+    if claim.state == "orphaned":
+        # Its owner died holding the claim, maybe after SES took the email: never sent twice.
+        ledger.settle(key, owner, "failed", "delivery_unknown", notice.kind, notice.request, now)
+        logger.error(UNKNOWN, extra={"change": key})
+        return "failed"
     try:
         return _send_claimed(notice, owner, claim, now)
     except RecordFailed:
@@ -168,8 +194,10 @@ def deliver(notice: Notice, owner: str | None = None, now: datetime | None = Non
     except Exception as exc:
         # Whatever went wrong, the claim is not left behind: given back for a retry, or, after
         # the last attempt, recorded as failed.
-        _give_back(notice, owner, claim, type(exc).__name__, now)
-        raise NotSent(key, type(exc).__name__) from exc
+        try:
+            return _give_back(notice, owner, claim, type(exc).__name__, now)
+        except NotSent as again:
+            raise again from exc
 
 
 def _send_claimed(notice: Notice, owner: str, claim: Claim, now: datetime) -> str:
@@ -222,14 +250,15 @@ SETTLE_BACKOFF = (0.2, 0.5, 1.0, 2.0, 4.0)
 
 
 def _settle_sent(notice: Notice, owner: str, detail: str | None, now: datetime) -> None:
-    """Record a send that happened. It must not be forgotten (the claim would be taken over and
-    the email sent again), so DynamoDB refusing the write is waited out as long as is reasonable."""
+    """Record a send that happened. DynamoDB refusing the write is waited out while the
+    invocation has time; past that, the claim stays this owner's, and whoever finds it after the
+    lease records the email as of unknown delivery (it is never sent twice)."""
     for pause in (*SETTLE_BACKOFF, None):
         try:
             aws.ledger().settle(notice.change_key, owner, "sent", detail, notice.kind, notice.request, now)
             return
         except Exception as exc:
-            if pause is None:
+            if pause is None or _current().time_left() < pause + 2:
                 raise Unsettled(notice.change_key, type(exc).__name__) from exc
             time.sleep(pause)
 
@@ -238,7 +267,7 @@ def _give_back(notice: Notice, owner: str, claim: Claim, code: str, now: datetim
     """After a transient failure: retry, unless this was the last attempt."""
     ledger = aws.ledger()
     if claim.attempts >= MAX_ATTEMPTS:
-        ledger.settle(notice.change_key, owner, "failed", code, notice.kind, _stored(notice.request), now)
+        ledger.settle(notice.change_key, owner, "failed", code, notice.kind, notice.request, now)
         logger.error(
             GAVE_UP,
             extra={"change": notice.change_key, "code": code, "attempts": claim.attempts},
@@ -322,8 +351,10 @@ def _prefetch(event: dict[str, Any], batch: Batch) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    lease = timedelta(milliseconds=context.get_remaining_time_in_millis()) + LEASE_MARGIN
-    batch = Batch(context.aws_request_id, lease)
+    remaining = timedelta(milliseconds=context.get_remaining_time_in_millis())
+    batch = Batch(
+        context.aws_request_id, remaining + LEASE_MARGIN, time.monotonic() + remaining.total_seconds()
+    )
     _prefetch(event, batch)
     token = _batch.set(batch)
     # An all-failed batch is answered with its failures like any other (the event source mapping

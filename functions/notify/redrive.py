@@ -14,10 +14,12 @@ reported (those requests' emails can be sent from the staff page, Send Again).
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -106,13 +108,26 @@ def redrive(sqs: Any, streams: Any, queue_url: str, invoke: Invoke) -> Report:
             report.records += len(wanted)
 
 
-def _lambda_invoker(client: Any, function_name: str) -> Invoke:
+def _event_json(value: Any) -> Any:
+    """What GetRecords gives in Python types, as the event source mapping writes it in JSON:
+    instants as epoch seconds, binary values base64-encoded."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"cannot put {type(value).__name__} in an event")
+
+
+def lambda_invoker(client: Any, function_name: str) -> Invoke:
+    """Invoke the deployed function with a batch, synchronously, as the mapping does."""
+
     def invoke(event: dict[str, Any]) -> dict[str, Any]:
-        answer = client.invoke(FunctionName=function_name, Payload=json.dumps(event).encode())
-        payload: dict[str, Any] = json.loads(answer["Payload"].read() or b"{}")
+        sent = json.dumps(event, default=_event_json).encode()
+        answer = client.invoke(FunctionName=function_name, Payload=sent)
+        returned: dict[str, Any] = json.loads(answer["Payload"].read() or b"{}")
         if answer.get("FunctionError"):
             return {"errorMessage": answer["FunctionError"]}
-        return payload
+        return returned
 
     return invoke
 
@@ -132,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         session.client("sqs"),
         session.client("dynamodbstreams"),
         outputs["NotifyFailureQueueUrl"],
-        _lambda_invoker(session.client("lambda"), outputs["NotifyFunctionName"]),
+        lambda_invoker(session.client("lambda"), outputs["NotifyFunctionName"]),
     )
     for line in report.lines():
         print(line)

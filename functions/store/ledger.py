@@ -5,7 +5,9 @@ claim whose answer was lost finds its own claim and gets it again; a delivery of
 by another owner finds it busy until the owner settles it or its lease ends (the owner's function
 timeout has passed, so the owner is dead). Every owner ends its claim one of three ways: settled
 (sent, failed or skipped: nobody sends it again), released for a retry (it counts as an attempt),
-or, when it dies, by the lease.
+or, when it dies, by the lease: then whoever claims it next finds it orphaned, and since the dead
+owner may have sent the email, records it as failed ("delivery_unknown") for staff to decide
+rather than send it a second time.
 
     (none) --claim--> sending --settle--> sent | failed | skipped
                          |  ^
@@ -45,9 +47,11 @@ _deserializer = TypeDeserializer()
 @dataclass(frozen=True)
 class Claim:
     """What a claim found: `claimed` (send it; `attempts` counts this one), `done` (settled
-    before) or `busy` (another owner holds it)."""
+    before), `busy` (another owner holds it), or `orphaned`: taken over from an owner whose lease
+    ended while it held the claim, so the email may or may not have gone out; it is never sent
+    again (the claimer records it for staff instead)."""
 
-    state: Literal["claimed", "done", "busy"]
+    state: Literal["claimed", "done", "busy", "orphaned"]
     attempts: int = 0
     last_error: str | None = None
 
@@ -88,7 +92,7 @@ class Ledger:
                     ":legacy": {"N": str(_epoch(now - LEGACY_LEASE))},
                     ":ttl": {"N": str(_epoch(now + SENT_RETENTION))},
                 },
-                ReturnValues="ALL_NEW",
+                ReturnValues="ALL_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
@@ -97,8 +101,11 @@ class Ledger:
             held: dict[str, Any] = old_item(exc) or self._get(change_key) or {}
             state = held.get("state", {}).get("S")
             return Claim("done") if state in SETTLED else Claim("busy")
-        item = answer["Attributes"]
-        return Claim("claimed", len(item.get("owners", {}).get("SS", [])), _text(item, "lastError"))
+        before = answer.get("Attributes", {})
+        attempts = len({*before.get("owners", {}).get("SS", []), owner})
+        if _text(before, "state") == "sending" and _text(before, "owner") != owner:
+            return Claim("orphaned", attempts, _text(before, "lastError"))
+        return Claim("claimed", attempts, _text(before, "lastError"))
 
     def release(self, change_key: str, owner: str, error: str) -> None:
         """Give the claim back after a failure worth retrying; the error is kept for staff."""

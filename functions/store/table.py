@@ -425,7 +425,8 @@ class Store:
                 TableName=self.table,
                 Key=keys.request(appointment_id, request_id),
                 UpdateExpression=(
-                    "SET notification.#st = :queued, notification.#at = :now, #tok = :token ADD resends :one"
+                    "SET notification.#st = :queued, notification.#at = :now, #tok = :token "
+                    "REMOVE notification.detail ADD resends :one"
                 ),
                 ConditionExpression="attribute_exists(pk) AND notification.#st = :failed",
                 ExpressionAttributeNames={"#st": "status", "#at": "at", "#tok": WRITE_TOKEN},

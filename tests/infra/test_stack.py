@@ -477,7 +477,12 @@ def test_an_email_given_up_on_raises_an_alarm_and_the_redrive_finds_its_queue(te
     # and every log line of an email given up on is counted, and alarmed on
     [metric_filter] = filters.values()
     pattern = metric_filter["Properties"]["FilterPattern"]
-    for message in ("email refused", "email could not be built", "email not sent after retries"):
+    for message in (
+        "email refused",
+        "email could not be built",
+        "email not sent after retries",
+        "email delivery unknown",
+    ):
         assert f'$.message = "{message}"' in pattern
     assert any(
         a["Properties"].get("MetricName") == "EmailsNotSent" and a["Properties"].get("AlarmActions")

@@ -10,6 +10,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 
 from functions import aws
@@ -119,7 +120,7 @@ def test_a_send_whose_bookkeeping_failed_for_a_while_is_sent_once(stream, monkey
     assert ledger(request, 2, "confirmed")["state"] == "sent"  # type: ignore[index]
 
 
-def test_a_send_whose_bookkeeping_never_succeeds_is_not_sent_again_by_another_delivery(stream, monkeypatch):
+def test_a_send_whose_bookkeeping_never_succeeds_is_never_sent_again(stream, monkeypatch):
     # Given an approval, and DynamoDB refusing every write that would record its email as sent
     request = approved_request()
     monkeypatch.setattr(notify, "SETTLE_BACKOFF", (0.0,) * 5)
@@ -131,7 +132,7 @@ def test_a_send_whose_bookkeeping_never_succeeds_is_not_sent_again_by_another_de
 
     aws.dynamodb().meta.events.register("before-parameter-build.dynamodb.UpdateItem", throttle)
 
-    # When the stream is delivered, and the failed record delivered again within the lease
+    # When the stream is delivered, then again within the lease
     first = pump(stream)
     second = pump(stream)
 
@@ -141,6 +142,21 @@ def test_a_send_whose_bookkeeping_never_succeeds_is_not_sent_again_by_another_de
     assert len(second["batchItemFailures"]) == 1
     assert len(to("ada@example.com")) == 1
     assert ledger(request, 2, "confirmed")["state"] == "sending"  # type: ignore[index]
+
+    # And when it is delivered after the lease
+    stored = aws.store().request_of(request["id"], request["appointmentId"])
+    assert stored is not None
+    later = datetime.now(UTC) + timedelta(minutes=2)
+    outcome = notify.deliver(Notice("confirmed", stored), "next-owner", later)
+
+    # Then it is not sent again: staff see that its delivery is unknown, with Send Again
+    assert outcome == "failed"
+    assert len(to("ada@example.com")) == 1
+    assert notification(request["id"]) == {
+        "status": "failed",
+        "detail": "delivery_unknown",
+        "notice": "confirmed",
+    }
 
 
 def test_a_change_whose_request_is_gone_is_skipped_and_leaves_nothing_claimed(stream, caplog):
@@ -291,10 +307,7 @@ def test_staff_send_a_failed_email_again_and_it_arrives_once(stream):
     pump(stream)
 
     # Then it is queued once, and the client gets the confirmation once
-    assert (first.status, first.body) == (
-        202,
-        {"notification": {"status": "queued", "detail": "InternalFailure", "notice": "confirmed"}},
-    )
+    assert (first.status, first.body) == (202, {"notification": {"status": "queued", "notice": "confirmed"}})
     assert (repeat.status, repeat.body) == (first.status, first.body)
     [sent] = to("ada@example.com")
     assert sent["subject"].startswith("Your appointment is confirmed")
@@ -307,25 +320,55 @@ def test_staff_send_a_failed_email_again_and_it_arrives_once(stream):
     assert (missing.status, missing.code) == (404, "request_not_found")
 
 
-def test_a_claim_lasts_the_functions_timeout_and_then_a_dead_owners_claim_is_taken_over(stream):
-    # Given a confirmation whose claim was taken by an invocation that then died
+class Context(LocalContext):
+    """A Lambda context whose function has `seconds` left."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__("notify")
+        self.seconds = seconds
+
+    def get_remaining_time_in_millis(self) -> int:  # type: ignore[override]
+        return self.seconds * 1000
+
+
+def test_a_claim_lasts_the_functions_timeout_and_a_dead_owners_claim_is_never_sent_again(stream):
+    # Given a notify function with 90 seconds to run, and the claims it writes
     request = approved_request()
-    key = f"{request['id']}#v2#confirmed"
+    claims: list[dict[str, Any]] = []
+
+    def note(params: dict[str, Any], **_: Any) -> None:
+        if ":until" in params.get("ExpressionAttributeValues", {}):
+            claims.append(params["ExpressionAttributeValues"])
+
+    aws.dynamodb().meta.events.register("before-parameter-build.dynamodb.UpdateItem", note)
+    records = stream.read()
+    stream.discard()
+
+    # When it delivers the records
+    notify.handler({"Records": records}, Context(90))
+
+    # Then each claim lasts past the function's timeout: 90 s and a 30 s margin
+    assert claims
+    assert {int(c[":until"]["N"]) - int(c[":now"]["N"]) for c in claims} == {120}
+
+    # And given a confirmation whose claim an invocation took and then died with
+    stored = aws.store().request_of(request["id"], request["appointmentId"])
+    assert stored is not None
+    key = f"{request['id']}#v2#confirmed#resend1"
     now = datetime.now(UTC)
-    lease = timedelta(seconds=60)
-    assert aws.ledger().claim(key, "dead-owner", now, lease).state == "claimed"
+    assert aws.ledger().claim(key, "dead-owner", now, timedelta(seconds=60)).state == "claimed"
+    notice = Notice("confirmed", stored, resend=1)
 
-    # When the stream is delivered within the lease
-    answer = pump(stream)
+    # When it is delivered within the lease, then after it
+    with pytest.raises(notify.SendInProgress):
+        notify.deliver(notice, "next-owner", now + timedelta(seconds=30))
+    outcome = notify.deliver(notice, "last-owner", now + timedelta(seconds=61))
 
-    # Then the record waits (nothing sent), and the lease is the function's time plus a margin
-    assert len(answer["batchItemFailures"]) == 1
-    assert to("ada@example.com") == []
-    held = aws.ledger().entry(key)
-    assert held is not None
-    assert int(held["leaseUntil"]) - int(held["claimedAt"]) == 60
-    # A delivery after the lease takes the claim over.
-    assert aws.ledger().claim(key, "next-owner", now + lease + timedelta(seconds=1), lease).state == "claimed"
+    # Then it waits, and then, as the dead owner may have sent it, it is not sent again but
+    # recorded for staff
+    assert outcome == "failed"
+    assert len(to("ada@example.com")) == 1  # the confirmation the handler sent above
+    assert aws.ledger().entry(key)["detail"] == "delivery_unknown"  # type: ignore[index]
 
 
 def test_every_failure_of_a_record_is_logged_once_with_its_change_and_no_personal_data(stream, caplog):

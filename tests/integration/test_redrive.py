@@ -3,6 +3,7 @@ and delivered again, each email still sent once."""
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -11,7 +12,7 @@ import boto3
 from functions.api.gateway import LocalContext
 from functions.local.stream import StreamReader
 from functions.notify import handler as notify
-from functions.notify.redrive import redrive
+from functions.notify.redrive import lambda_invoker, redrive
 from tests.integration.conftest import STAFF, at, call, new_request, next_weekday
 from tests.integration.mail import to
 
@@ -35,8 +36,16 @@ def failure_queue_message(records: list[dict[str, Any]]) -> str:
     )
 
 
-def invoke(event: dict[str, Any]) -> dict[str, Any]:
-    return notify.handler(event, LocalContext("notify"))
+class Lambda:
+    """The Lambda API's Invoke, running the notify handler on the JSON payload it is sent, as
+    the deployed function would receive it."""
+
+    def invoke(self, FunctionName: str, Payload: bytes) -> dict[str, Any]:
+        answer = notify.handler(json.loads(Payload), LocalContext(FunctionName))
+        return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(answer).encode())}
+
+
+invoke = lambda_invoker(Lambda(), "notify")
 
 
 def test_a_batch_the_mapping_gave_up_on_is_delivered_again_once(stream: StreamReader):

@@ -184,3 +184,24 @@ def test_only_what_the_mappings_filter_passes_is_delivered(kind: str):
 
     # Then the function sees only the request
     assert function.batches == [[request]]
+
+
+def test_a_failure_naming_no_record_of_the_batch_fails_the_whole_batch():
+    # Given a function that reports a failure with an identifier not in its batch
+    streams = FakeStreams("a")
+    numbers = [streams.add("a") for _ in range(3)]
+    calls: list[list[str]] = []
+
+    def function(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        calls.append([r["dynamodb"]["SequenceNumber"] for r in event["Records"]])
+        return (
+            {"batchItemFailures": [{"itemIdentifier": ""}]} if len(calls) == 1 else {"batchItemFailures": []}
+        )
+
+    # When the pump delivers twice
+    pump = reader(streams)
+    pump.deliver(function)
+    pump.deliver(function)
+
+    # Then the whole batch was delivered again
+    assert calls == [numbers, numbers]

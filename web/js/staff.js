@@ -438,6 +438,9 @@ function notificationReason(notification) {
   if (detail === "unconfirmed") return "The email service did not confirm it.";
   if (detail === "MessageRejected") return "The email service refused this address. Check it with the client.";
   if (detail.startsWith("render:")) return "The email could not be written. Check the practice's name in Settings.";
+  if (detail === "delivery_unknown") {
+    return "It is not known whether it went out: sending was interrupted. Ask the client, or send it again.";
+  }
   return detail ? `The email service did not accept it (${detail}).` : "";
 }
 
@@ -467,10 +470,20 @@ function notificationCell(request, describedBy) {
 
 // Staff ask for a failed email once more; the notify function sends it (once per press).
 async function sendAgain(request, button) {
+  // One key per intent: pressing again after a lost answer is the same request, sent once.
+  request.resendKey ||= crypto.randomUUID();
   await busy(button, $("queue-messages"), async () => {
-    const answer = await api(`/staff/requests/${encodeURIComponent(request.id)}/resend`, {
-      method: "POST", token: token(),
-    });
+    let answer;
+    try {
+      answer = await api(`/staff/requests/${encodeURIComponent(request.id)}/resend`, {
+        method: "POST", token: token(), key: request.resendKey,
+      });
+    } catch (error) {
+      // Someone else sent it again meanwhile: show the email's status as it is now.
+      if (error.status === 409) loadQueue();
+      throw error;
+    }
+    delete request.resendKey;
     request.notification = answer.notification;
     const tr = [...$("queue-rows").children].find((r) => r.dataset.requestId === request.id);
     const cell = tr && tr.querySelector("td.notification");
