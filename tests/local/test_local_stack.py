@@ -531,7 +531,9 @@ def test_stop_releases_the_port():
         probe.bind(("127.0.0.1", port))
 
 
-def test_a_new_embedded_stack_starts_from_its_own_state():
+def test_a_new_embedded_stack_starts_from_its_own_state(monkeypatch):
+    # Embedded stacks both: not pointed at the endpoint of this module's running stack.
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     first = LocalStack(port=0, state_file=None).start()
     client = sign_in(Http(first.url), *CLIENT)
     appointment = Http(first.url)("GET", "/me/appointments", token=client)[1]["next"]
