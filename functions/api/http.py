@@ -149,7 +149,7 @@ def idempotency_key() -> IdempotencyKey | None:
 def _canonical_body(body: str | None) -> str:
     try:
         return json.dumps(json.loads(body or "null"), sort_keys=True, separators=(",", ":"))
-    except ValueError:
+    except (ValueError, RecursionError):
         return body or ""
 
 
@@ -213,6 +213,12 @@ def commit(
             ) from None
         if failed.part == "claim":
             raise slot_unavailable() from None
+        if failed.part == "tally":
+            raise Conflict(
+                "too_many_pending",
+                "There are already requests awaiting review for this email address or phone number. "
+                "Please wait for the practice's answer, or call the practice.",
+            ) from None
         raise on_conflict from None
     logger.info("committed", extra={"appointment_id": plan.appointment.id, "request_id": plan.request.id})
     return response
@@ -309,7 +315,9 @@ def lambda_handler(module: str, function: str) -> Callable[[dict[str, Any], Lamb
         try:
             _check_access(route, call.caller)
             _as_json(event)
-            if not _object_body(event.get("body")):
+            if _too_deep(event.get("body")):
+                result = _raw(errors.from_validation([_MALFORMED]))
+            elif not _object_body(event.get("body")):
                 # Powertools would take a list's only item as the body; the contract wants an object.
                 result = _raw(_on_validation_error(RequestValidationError([_NOT_AN_OBJECT])))
             else:
@@ -363,9 +371,26 @@ def _object_body(body: str | None) -> bool:
         return True
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return True
     return parsed is None or isinstance(parsed, dict)
+
+
+_MALFORMED = {"type": "json_invalid", "loc": ("body",), "msg": "not valid JSON"}
+
+
+def _too_deep(body: str | None) -> bool:
+    """Whether a body nests deeper than Python's JSON parser goes (about 1,000 levels): it is
+    refused as malformed JSON, as a 400, before anything else parses it."""
+    if not body:
+        return False
+    try:
+        json.loads(body)
+    except RecursionError:
+        return True
+    except ValueError:
+        return False
+    return False
 
 
 def _raw(response: Response[str]) -> dict[str, Any]:

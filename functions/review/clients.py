@@ -26,6 +26,8 @@ from functions.api.http import (
 from functions.api.models import ClientEnvelope, ClientRecordOut, ClientsOut, NewClientIn
 from functions.scheduling.errors import Conflict, NotFound
 from functions.scheduling.lifecycle import ClientRecord
+from functions.store import CommitFailed
+from functions.store.table import Idempotency
 
 
 def _out(record: ClientRecord) -> ClientRecordOut:
@@ -56,13 +58,18 @@ def post_client(body: Annotated[NewClientIn, Body()]) -> Response[str]:
         again := replay(store.read(idempotency_scope=key.scope, now=call.now).idempotency, key)
     ):
         return again
-    # With a key, a retry after a lost answer finds the client it made instead of making another.
-    client_id = key.scope[:32] if key else uuid.uuid4().hex
-    record = ClientRecord(id=client_id, **body.model_dump(), createdAt=call.now)
-    if not store.create_client(record, write_token(key, "client")):
-        record = store.client_record(client_id) or record
+    record = ClientRecord(id=uuid.uuid4().hex, **body.model_dump(), createdAt=call.now)
+    response = respond(201, ClientEnvelope(client=_out(record)))
+    answer = Idempotency(key.scope, key.body_hash, 201, str(response.body)) if key else None
+    try:
+        # With the answer kept in the same transaction, a retry after a lost answer finds it.
+        store.add_client(record, write_token(key, "client"), answer, call.now)
+    except CommitFailed as failed:
+        if failed.part == "idempotency" and (again := replay(failed.existing, key)) is not None:
+            return again
+        raise Conflict("conflict", "The client could not be saved. Please try again.") from None
     logger.info("client added", extra={"client_id": record.id})
-    return remembered(201, ClientEnvelope(client=_out(record)))
+    return response
 
 
 @returns(ClientEnvelope)

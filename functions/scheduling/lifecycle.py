@@ -99,10 +99,25 @@ class Claim:
     cell: datetime
 
 
+# Requests made without signing in hold real time until staff act, so one email address or one
+# phone number may have only this many of them awaiting review at once (409 too_many_pending).
+MAX_PENDING_ANONYMOUS = 2
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A change of the count of anonymous requests awaiting review for one contact (an email
+    address or a phone number): +1 with the limit it may not pass, or -1 once one is decided."""
+
+    contact: str
+    change: int
+    limit: int | None = None
+
+
 @dataclass
 class Plan:
     """What one transition writes, atomically: records (with the version each must still have,
-    None for new ones), cells to claim and cells to release."""
+    None for new ones), cells to claim and cells to release, and pending counts to change."""
 
     appointment: Appointment
     request: Request
@@ -110,6 +125,20 @@ class Plan:
     request_version: int | None
     claim: list[Claim] = field(default_factory=list)
     release: list[Claim] = field(default_factory=list)
+    tallies: list[Tally] = field(default_factory=list)
+
+
+def _contacts(client: ClientDetails) -> list[str]:
+    return [f"email:{client.email.casefold()}", f"phone:{client.mobilePhone}"]
+
+
+def _counted(request: Request) -> bool:
+    """Whether a request counts against its contacts' limit: a new one made without signing in."""
+    return request.kind == "new" and not request.signedIn
+
+
+def _decided_tallies(request: Request) -> list[Tally]:
+    return [Tally(c, -1) for c in _contacts(request.client)] if _counted(request) else []
 
 
 def request_id(appointment_id: str, n: int) -> str:
@@ -207,7 +236,8 @@ def request_new(
         }
     )
     wanted = [Claim(clinician_id, c) for c in claims.cells(start, end)]
-    return Plan(appointment, request, None, None, claim=wanted)
+    tallies = [Tally(c, +1, MAX_PENDING_ANONYMOUS) for c in _contacts(client)] if _counted(request) else []
+    return Plan(appointment, request, None, None, claim=wanted, tallies=tallies)
 
 
 def _changeable(appointment: Appointment, now: datetime) -> None:
@@ -410,7 +440,15 @@ def approve(
     release, claim = claims_moves(
         _held(appointment, request), _cells_of(final_clinician, final_start, final_end)
     )
-    return Plan(confirmed, decided, appointment.version, request.version, claim=claim, release=release)
+    return Plan(
+        confirmed,
+        decided,
+        appointment.version,
+        request.version,
+        claim=claim,
+        release=release,
+        tallies=_decided_tallies(request),
+    )
 
 
 def _first_set(start: datetime | None, clinician_id: str | None) -> str:
@@ -465,7 +503,14 @@ def deny(appointment: Appointment, request: Request, *, now: datetime, note: str
         )
         kept = _cells_of(appointment.clinicianId, appointment.start, appointment.end)
         release = [c for c in _held(appointment, request) if c not in set(kept)]
-    return Plan(after, decided, appointment.version, request.version, release=release)
+    return Plan(
+        after,
+        decided,
+        appointment.version,
+        request.version,
+        release=release,
+        tallies=_decided_tallies(request),
+    )
 
 
 class ClientRecord(Model):

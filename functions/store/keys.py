@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 Key = dict[str, dict[str, str]]
@@ -85,3 +86,9 @@ def busy_sort(start: datetime, end: datetime, clinician_id: str) -> str:
 def parse_busy_sort(text: str) -> tuple[datetime, datetime, str]:
     start, end, clinician_id = text.split("#", 2)
     return from_compact(start), from_compact(end), clinician_id
+
+
+def tally(contact: str) -> Key:
+    """The count of a contact's pending anonymous requests, keyed by a hash of the contact (an
+    email address or a phone number), not the contact itself."""
+    return _key(f"TALLY#{hashlib.sha256(contact.encode()).hexdigest()}", "TALLY")

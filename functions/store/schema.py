@@ -48,7 +48,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "submit": {
         # APPT#*: a retried transaction reads back whether its lost first attempt was applied.
         "read": ("PRACTICE", "USER#*", "CLIENT#*", "IDEM#*", "APPT#*"),
-        "write": ("APPT#*", "CLAIM#*", "IDEM#*"),
+        "write": ("APPT#*", "CLAIM#*", "IDEM#*", "TALLY#*"),
     },
     "appointments": {"read": ("PRACTICE", "USER#*"), GSI1: ("CLIENT#*",)},
     "reschedule": {
@@ -58,7 +58,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "cancel": {"read": ("PRACTICE", "USER#*", "APPT#*", "IDEM#*"), "write": ("APPT#*", "IDEM#*")},
     "review": {
         "read": ("PRACTICE", "APPT#*", "IDEM#*"),
-        "write": ("APPT#*", "CLAIM#*", "IDEM#*"),
+        "write": ("APPT#*", "CLAIM#*", "IDEM#*", "TALLY#*"),
         GSI1: ("REQUESTS#*",),
     },
     "practice": {"read": ("PRACTICE",), "write": ("PRACTICE",)},

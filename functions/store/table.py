@@ -68,7 +68,8 @@ class Snapshot:
 
 class CommitFailed(Exception):
     """A transaction was refused. `part` names what failed: "idempotency" (another call with the
-    same key won; `existing` holds its answer), "claim", "appointment" or "request"."""
+    same key won; `existing` holds its answer), "claim", "tally" (a contact has as many pending
+    requests as allowed), "appointment" or "request"."""
 
     def __init__(self, part: str, existing: Idempotency | None = None):
         super().__init__(part)
@@ -319,6 +320,17 @@ class Store:
                     }
                 },
             )
+        for tally in plan.tallies:
+            update: Any = {
+                "TableName": self.table,
+                "Key": keys.tally(tally.contact),
+                "UpdateExpression": "ADD pending :change",
+                "ExpressionAttributeValues": {":change": {"N": str(tally.change)}},
+            }
+            if tally.limit is not None:
+                update["ConditionExpression"] = "attribute_not_exists(pending) OR pending < :limit"
+                update["ExpressionAttributeValues"][":limit"] = {"N": str(tally.limit)}
+            add("tally", {"Update": update})
         if idempotency is not None:
             add("idempotency", self._idempotency_put(idempotency, now))
         self._transact(ops, parts, token, anchor, idempotency.scope if idempotency else None, now)
@@ -388,6 +400,29 @@ class Store:
                 return _written_by(old_item(exc), token)
             raise
         return True
+
+    def add_client(
+        self, record: ClientRecord, token: str, idempotency: Idempotency | None, now: datetime
+    ) -> None:
+        """Add a new client together with the answer kept for its Idempotency-Key, in one
+        transaction: a retry with the key finds the answer (CommitFailed "idempotency"), and no
+        record id is ever derived from a caller's key."""
+        anchor = keys.client(record.id)
+        ops: list[TransactWriteItemTypeDef] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": {**anchor, **_item({**_client_item(record), WRITE_TOKEN: token})},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
+        ]
+        parts = ["client"]
+        if idempotency is not None:
+            ops.append(self._idempotency_put(idempotency, now))
+            parts.append("idempotency")
+        self._transact(ops, parts, token, anchor, idempotency.scope if idempotency else None, now)
 
     def link_user(self, record: ClientRecord, sub: str, token: str | None = None) -> ClientRecord:
         """Link a portal account to a client, both records in one transaction."""

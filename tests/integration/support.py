@@ -314,7 +314,7 @@ def personal_values(payload: Any) -> list[str]:
     if isinstance(payload, str):
         try:
             payload = json.loads(payload)
-        except ValueError:
+        except (ValueError, RecursionError):
             pairs = re.findall(r'"(\w+)"\s*:\s*"([^"]*)"', payload)
             return [value for name, value in pairs if name in names and len(value.strip()) >= 3]
     found: list[str] = []

@@ -100,6 +100,10 @@ REQUESTS = [
     pytest.param(requests(MALFORMED, code="malformed_json"), id="malformed-json"),
     pytest.param(requests(json.dumps(req())[:-1] + ",}", code="malformed_json"), id="trailing-comma"),
     pytest.param(requests("firstName=Ada&lastName=Lovelace", code="malformed_json"), id="form-encoded"),
+    # Deeper than Python's JSON parser goes: a 400, never a 500.
+    pytest.param(requests("[" * 1000 + "]" * 1000, code="malformed_json"), id="array-1000-deep"),
+    pytest.param(requests('{"a":' * 1000 + "1" + "}" * 1000, code="malformed_json"), id="object-1000-deep"),
+    pytest.param(requests("[" * 100_000 + "]" * 100_000, code="malformed_json"), id="array-100000-deep"),
     pytest.param(requests([], "body"), id="empty-array"),
     pytest.param(requests([req()], "body"), id="array-holding-a-request"),
     pytest.param(requests("null", "body"), id="null"),
@@ -271,6 +275,9 @@ MY_REQUESTS = [
     ),
     pytest.param(
         Bad("POST", "/me/requests", json.dumps(mine())[:-2], 400, "malformed_json"), id="malformed-json"
+    ),
+    pytest.param(
+        Bad("POST", "/me/requests", '{"a":' * 2000 + "1" + "}" * 2000, 400, "malformed_json"), id="deep-json"
     ),
     pytest.param(
         Bad("POST", "/me/requests", mine(start="0001-01-01T00:00:00Z"), field="start"),

@@ -174,25 +174,54 @@ def test_a_staff_setting_whose_answer_was_lost_is_saved_once(practice):
     assert [t["id"] for t in types].count("couples") == 1
 
 
-def test_adding_a_client_whose_answer_was_lost_adds_one_client(practice):
-    # Given DynamoDB losing the answer of the next item written after carrying it out
-    lose_answers(aws.dynamodb(), "PutItem")
+KATHERINE = {
+    "firstName": "Katherine",
+    "lastName": "Johnson",
+    "dateOfBirth": "1978-08-26",
+    "email": "kj@example.org",
+    "mobilePhone": "+1 757 555 0142",
+}
 
-    # When staff add a client
-    answer = call(
-        "POST",
-        "/staff/clients",
-        {
-            "firstName": "Katherine",
-            "lastName": "Johnson",
-            "dateOfBirth": "1978-08-26",
-            "email": "kj@example.org",
-            "mobilePhone": "+1 757 555 0142",
-        },
-        who=STAFF,
-    )
+
+@pytest.mark.parametrize("with_key", [False, True], ids=["no key", "Idempotency-Key"])
+def test_adding_a_client_whose_answer_was_lost_adds_one_client(practice, with_key):
+    # Given DynamoDB losing the answer of the next transaction after carrying it out
+    lose_answers(aws.dynamodb(), "TransactWriteItems")
+    headers = {"Idempotency-Key": "add-katherine"} if with_key else {}
+
+    # When staff add a client (and, with a key, send the same call again)
+    answer = call("POST", "/staff/clients", KATHERINE, who=STAFF, headers=headers)
+    if with_key:
+        again = call("POST", "/staff/clients", KATHERINE, who=STAFF, headers=headers)
+        assert (again.status, again.body) == (answer.status, answer.body)
 
     # Then the client is added, once
     assert answer.status == 201, answer.body
     clients = call("GET", "/staff/clients", who=STAFF).body["clients"]
     assert [c["email"] for c in clients].count("kj@example.org") == 1
+
+
+def test_a_key_used_again_after_its_answer_expired_adds_a_new_client_and_shows_no_other(practice):
+    # Given a client added with a key whose kept answer has expired (after 24 hours)
+    key = {"Idempotency-Key": "reused-later"}
+    first = call("POST", "/staff/clients", KATHERINE, who=STAFF, headers=key)
+    assert first.status == 201
+    table = aws.settings().table_name
+    for item in aws.dynamodb().scan(TableName=table)["Items"]:
+        if item["pk"]["S"].startswith("IDEM#"):
+            aws.dynamodb().update_item(
+                TableName=table,
+                Key={"pk": item["pk"], "sk": item["sk"]},
+                UpdateExpression="SET expiresAt = :past",
+                ExpressionAttributeValues={":past": {"N": "0"}},
+            )
+
+    # When the key is used again for another person
+    other = {**KATHERINE, "firstName": "Dorothy", "lastName": "Vaughan", "email": "dv@example.org"}
+    second = call("POST", "/staff/clients", other, who=STAFF, headers=key)
+
+    # Then that person is added, and the answer holds nothing of the first client
+    assert second.status == 201, second.body
+    assert second.body["client"]["id"] != first.body["client"]["id"]
+    assert second.body["client"]["email"] == "dv@example.org"
+    assert "Katherine" not in str(second.body)
