@@ -87,7 +87,23 @@ def _sane_date(value: date) -> date:
     return value
 
 
+# Bidirectional controls, which can make a name read as something else.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _one_line(value: str) -> str:
+    """A name shown in emails' headers and the pages: one line of visible text."""
+    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS for ch in value):
+        raise ValueError("must be one line, without control characters")
+    return value
+
+
 Name = Annotated[str, StringConstraints(max_length=400), AfterValidator(_name)]
+# The name of a practice, an appointment type or a clinician: any text on one line, 1 to 100
+# characters ("Smith & Jones Counseling, LLC", "Sam Okafor, LCSW").
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_one_line)
+]
 DateOfBirth = Annotated[date, BeforeValidator(_strict_date), AfterValidator(_date_of_birth)]
 Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
 Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_phone)]

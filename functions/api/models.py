@@ -12,13 +12,12 @@ from functions.scheduling.config import (
     AppointmentType,
     ClientType,
     Clinician,
-    Label,
     TimeOff,
     WeeklyHours,
 )
 from functions.scheduling.lifecycle import AppointmentStatus, RequestKind, RequestStatus
 
-from .fields import DateOfBirth, Email, Id, Instant, Name, Phone, Text
+from .fields import DateOfBirth, Email, Id, Instant, Name, Phone, Text, Title
 
 
 class In(BaseModel):
@@ -235,7 +234,7 @@ class SettingsOut(Out):
 
 
 class PracticePatch(In):
-    name: Label | None = None  # a practice's name, not a person's: "Smith & Jones Counseling, LLC"
+    name: Title | None = None  # a practice's name, not a person's: "Smith & Jones Counseling, LLC"
     timeZone: str | None = None
     notificationEmail: Email | None = None
     replyToEmail: Email | None = None
@@ -257,7 +256,7 @@ class SettingsPatch(In):
 
 
 class TypeIn(In):
-    name: Label
+    name: Title
     durationMinutes: int = Field(ge=GRID_MINUTES, le=240)
     clientType: ClientType
     active: bool = True
@@ -274,7 +273,7 @@ class TimeOffIn(In):
 
 
 class ClinicianIn(In):
-    name: Label
+    name: Title
     shownInPortal: bool = True
     appointmentTypeIds: list[Id] = Field(default_factory=list, max_length=20)
     hours: WeeklyHours = Field(default_factory=dict)

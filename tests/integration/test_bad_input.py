@@ -466,6 +466,34 @@ STAFF_CASES = [
     pytest.param(
         Bad("PATCH", "/staff/settings", "{'a': 1}", 400, "malformed_json"), id="settings-malformed-json"
     ),
+    # A line break in a name would reach every email's headers.
+    pytest.param(
+        Bad("PATCH", "/staff/settings", {"practice": {"name": "Demo\nCounseling"}}, field="practice.name"),
+        id="settings-name-line-break",
+    ),
+    pytest.param(
+        Bad(
+            "PATCH", "/staff/settings", {"practice": {"name": "Demo\u2028Counseling"}}, field="practice.name"
+        ),
+        id="settings-name-line-separator",
+    ),
+    pytest.param(
+        Bad(
+            "PUT",
+            "/staff/appointment-types/intake",
+            {"name": "Intake\r\nBcc: all@example.org", "durationMinutes": 60, "clientType": "new"},
+            field="name",
+        ),
+        id="type-name-header-injection",
+    ),
+    pytest.param(
+        Bad("PUT", "/staff/clinicians/c-okafor", okafor(name="Sam\tOkafor"), field="name"),
+        id="clinician-name-tab",
+    ),
+    pytest.param(
+        Bad("PUT", "/staff/clinicians/c-okafor", okafor(name="Sam \u202eROFAKO"), field="name"),
+        id="clinician-name-bidi-override",
+    ),
     pytest.param(
         Bad("PUT", "/staff/clinicians/c-okafor", okafor(name=""), field="name"), id="clinician-empty-name"
     ),
