@@ -10,6 +10,8 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
 
+from functions.scheduling.config import ID_PATTERN
+
 _NAME_PUNCTUATION = frozenset(" '’-")
 
 
@@ -109,6 +111,6 @@ Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)
 Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_phone)]
 Text = Annotated[str, StringConstraints(max_length=1000)]
 Instant = Annotated[AwareDatetime, BeforeValidator(_instant), AfterValidator(_to_utc)]
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Id = Annotated[str, StringConstraints(pattern=f"^{ID_PATTERN}$")]
 Limit = Annotated[int, Field(ge=1, le=200)]
 Day = Annotated[date, AfterValidator(_sane_date)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -21,6 +22,7 @@ from pydantic import BaseModel
 
 from functions import aws
 from functions.scheduling import lifecycle
+from functions.scheduling.config import ID_PATTERN
 from functions.scheduling.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, slot_unavailable
 from functions.store import CommitFailed, Snapshot
 from functions.store.table import Idempotency
@@ -33,6 +35,8 @@ from .routes import Access, Route, find, routes_of
 logger = Logger(service="client-portal")
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Every id in a path: what ids are made of, at most 128 characters; anything else is a 404.
+PATH_ID = re.compile(ID_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -315,6 +319,9 @@ def lambda_handler(module: str, function: str) -> Callable[[dict[str, Any], Lamb
         try:
             _check_access(route, call.caller)
             _as_json(event)
+            if not all(PATH_ID.fullmatch(str(v)) for v in (event.get("pathParameters") or {}).values()):
+                # No record has such an id (and DynamoDB refuses keys past 2,048 bytes).
+                raise NotFound()
             if _too_deep(event.get("body")):
                 result = _raw(errors.from_validation([_MALFORMED]))
             elif not _object_body(event.get("body")):

@@ -31,7 +31,9 @@ WEEKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "
 GRID_MINUTES = 15
 MAX_DURATION_MINUTES = 240
 
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+# One rule for every id (in paths, in bodies, of types and clinicians): at most 128 characters.
+ID_PATTERN = r"[A-Za-z0-9_-]{1,128}"
+Id = Annotated[str, StringConstraints(pattern=f"^{ID_PATTERN}$")]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 

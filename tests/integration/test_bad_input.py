@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from functions.api.routes import ROUTES, Access
 from tests.integration.conftest import CLIENT_A, STAFF, Answer, at, call, new_request, next_weekday
 from tests.integration.support import (  # noqa: F401 (fixtures)
     Who,
@@ -730,3 +731,23 @@ def test_the_valid_payloads_the_table_changes_are_accepted(world: World):
         ).status
         == 200
     )
+
+
+ID_ROUTES = [r for r in ROUTES if "{id}" in r.path]
+
+
+@pytest.mark.parametrize(
+    "bad_id", ["x" * 129, "x" * 3000, "a.b", "a%2Fb", "é"], ids=["129", "3000", "dot", "slash", "accent"]
+)
+@pytest.mark.parametrize("route", ID_ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_an_id_that_no_record_can_have_is_a_404(practice, route, bad_id):
+    # Given a caller allowed on the route, and an id no record has (too long, or not made of
+    # what ids are made of)
+    who = STAFF if route.access is Access.STAFF else CLIENT_A
+    body = {} if route.method in ("POST", "PUT") else None
+
+    # When it is used in the path
+    answer = call(route.method, route.path.replace("{id}", bad_id), body, who=who)
+
+    # Then the answer is the contract's 404, whatever the body
+    assert (answer.status, answer.code) == (404, "not_found"), answer.body
