@@ -744,7 +744,7 @@ def test_an_id_that_no_record_can_have_is_a_404(practice, route, bad_id):
     # Given a caller allowed on the route, and an id no record has (too long, or not made of
     # what ids are made of)
     who = STAFF if route.access is Access.STAFF else CLIENT_A
-    body = {} if route.method in ("POST", "PUT") else None
+    body: dict[str, Any] | None = {} if route.method in ("POST", "PUT") else None
 
     # When it is used in the path
     answer = call(route.method, route.path.replace("{id}", bad_id), body, who=who)
