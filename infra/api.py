@@ -10,16 +10,15 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from functions.api.routes import FUNCTIONS, ROUTES, Access
+from functions.api.routes import CORS_HEADERS, FUNCTIONS, ROUTES, Access
 from functions.store.schema import ACCESS
 
+from . import waf
 from .bundling import function_code
 
 MEMORY_MB = {"availability": 1024, "docs": 512}
-CORS_HEADERS = ["Content-Type", "Authorization", "Idempotency-Key"]
 
 
 def table_policy(table: dynamodb.ITableV2, function: str) -> list[iam.PolicyStatement]:
@@ -151,6 +150,10 @@ class Api(Construct):
         logs_key: kms.IKey,
         retention_days: int,
         request_rate_limit: int,
+        caller_rate_limit: int,
+        portal_domain: str,
+        portal_origin: str,
+        bot_check: bool,
     ) -> None:
         super().__init__(scope, id)
         access_logs = logs.LogGroup(
@@ -190,7 +193,7 @@ class Api(Construct):
             ),
             default_cors_preflight_options=apigw.CorsOptions(
                 allow_origins=origins,
-                allow_headers=CORS_HEADERS,
+                allow_headers=list(CORS_HEADERS),
                 allow_methods=apigw.Cors.ALL_METHODS,
                 max_age=Duration.minutes(10),
             ),
@@ -243,30 +246,18 @@ class Api(Construct):
                 f"{code}Response",
                 type=response,
                 status_code=status,
-                response_headers={
-                    "Access-Control-Allow-Origin": "method.request.header.origin",
-                    "Vary": "'Origin'",
-                },
+                # API Gateway cannot choose among allowed origins for its own answers: they name the
+                # portal's, whose pages read them (a session ended, throttled); any other origin's
+                # page cannot read them, as CORS wants.
+                response_headers={"Access-Control-Allow-Origin": f"'{portal_origin}'", "Vary": "'Origin'"},
                 templates={"application/json": f'{{"error": {{"code": "{code}", "message": "{message}"}}}}'},
             )
-        self.web_acl = _web_acl(self, request_rate_limit)
-        waf_logs = logs.LogGroup(
+        self.web_acl = waf.web_acl(
             self,
-            "WafLogs",
-            log_group_name=f"aws-waf-logs-client-portal-{Stack.of(self).stack_name}",
-            retention=_retention(retention_days),
-            encryption_key=logs_key,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        wafv2.CfnLoggingConfiguration(
-            self,
-            "WafLogging",
-            resource_arn=self.web_acl.attr_arn,
-            log_destination_configs=[waf_logs.log_group_arn],
-            # Headers may carry tokens: never log them.
-            redacted_fields=[
-                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": "authorization"})
-            ],
+            request_rate_limit=request_rate_limit,
+            caller_rate_limit=caller_rate_limit,
+            portal_domain=portal_domain,
+            bot_check=bot_check,
         )
         stage_arn = Stack.of(self).format_arn(
             service="apigateway",
@@ -274,70 +265,11 @@ class Api(Construct):
             resource="/restapis",
             resource_name=f"{self.api.rest_api_id}/stages/{self.api.deployment_stage.stage_name}",
         )
-        wafv2.CfnWebACLAssociation(
-            self, "WafAssociation", resource_arn=stage_arn, web_acl_arn=self.web_acl.attr_arn
+        self.waf_integration_url = waf.protect(
+            self,
+            self.web_acl,
+            stage_arn=stage_arn,
+            logs_key=logs_key,
+            retention=_retention(retention_days),
+            bot_check=bot_check,
         )
-
-
-def _web_acl(scope: Construct, limit: int) -> wafv2.CfnWebACL:
-    def visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
-        return wafv2.CfnWebACL.VisibilityConfigProperty(
-            cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
-        )
-
-    def managed(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
-        return wafv2.CfnWebACL.RuleProperty(
-            name=name,
-            priority=priority,
-            override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-            statement=wafv2.CfnWebACL.StatementProperty(
-                managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                    vendor_name="AWS", name=name
-                )
-            ),
-            visibility_config=visibility(name),
-        )
-
-    def matching(
-        field: wafv2.CfnWebACL.FieldToMatchProperty, how: str, text: str
-    ) -> wafv2.CfnWebACL.StatementProperty:
-        return wafv2.CfnWebACL.StatementProperty(
-            byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
-                field_to_match=field,
-                positional_constraint=how,
-                search_string=text,
-                text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
-            )
-        )
-
-    public_requests = wafv2.CfnWebACL.StatementProperty(
-        and_statement=wafv2.CfnWebACL.AndStatementProperty(
-            statements=[
-                matching(wafv2.CfnWebACL.FieldToMatchProperty(method={}), "EXACTLY", "POST"),
-                matching(wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}), "ENDS_WITH", "/requests"),
-            ]
-        )
-    )
-    return wafv2.CfnWebACL(
-        scope,
-        "Waf",
-        scope="REGIONAL",
-        default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-        visibility_config=visibility("client-portal"),
-        rules=[
-            wafv2.CfnWebACL.RuleProperty(
-                name="PublicRequestRate",
-                priority=0,
-                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                        limit=limit, aggregate_key_type="IP", scope_down_statement=public_requests
-                    )
-                ),
-                visibility_config=visibility("PublicRequestRate"),
-            ),
-            managed("AWSManagedRulesAmazonIpReputationList", 1),
-            managed("AWSManagedRulesCommonRuleSet", 2),
-            managed("AWSManagedRulesKnownBadInputsRuleSet", 3),
-        ],
-    )

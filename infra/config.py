@@ -33,6 +33,12 @@ class DeployConfig(BaseModel):
     alarmEmail: str | None = None
     # Requests per 5 minutes one address may make to POST /requests before WAF blocks it.
     requestRateLimit: int = Field(100, ge=10, le=20_000)
+    # Calls per 5 minutes one address may make to the API as a whole (every route): generous
+    # enough for a practice's office behind one address (docs/operations.md sizes it).
+    callerRateLimit: int = Field(3000, ge=100, le=2_000_000_000)
+    # The request form's bot check (AWS WAF Bot Control and a silent challenge, about $10 a month;
+    # docs/operations.md). Off, the form is guarded by the rate limits and the pending cap only.
+    botCheck: bool = True
     # Reserved concurrency of each API function (the notify function gets 5).
     reservedConcurrency: int = Field(10, ge=1, le=1000)
     # Days logs are kept.

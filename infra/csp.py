@@ -8,11 +8,14 @@ SELF = "'self'"
 NONE = "'none'"
 
 
-def content_security_policy(*, connect: list[str], frame_ancestors: list[str]) -> str:
+def content_security_policy(
+    *, connect: list[str], frame_ancestors: list[str], scripts: list[str] | None = None
+) -> str:
     sources = " ".join([SELF, *connect])
     ancestors = " ".join(frame_ancestors) or NONE
+    script_sources = " ".join([SELF, *(scripts or [])])
     return (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"default-src 'self'; script-src {script_sources}; style-src 'self'; img-src 'self' data:; "
         f"connect-src {sources}; frame-ancestors {ancestors}; "
         "base-uri 'none'; form-action 'self'; object-src 'none'"
     )

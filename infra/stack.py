@@ -89,11 +89,16 @@ class PortalStack(Stack):
             logs_key=logs_key,
             retention_days=config.logRetentionDays,
             request_rate_limit=config.requestRateLimit,
+            caller_rate_limit=config.callerRateLimit,
+            portal_domain=web.distribution.distribution_domain_name,
+            portal_origin=web.url,
+            bot_check=config.botCheck,
         )
         notify = Notify(
             self, "Notify", function=functions.by_name["notify"], table=data.table, key=data_key, email=email
         )
-        web.connect_to(api.origin)
+        web.connect_to(api.origin, bot_check=api.waf_integration_url)
+        bot_check = {"wafIntegrationUrl": api.waf_integration_url} if api.waf_integration_url else {}
         web.publish(
             {
                 "apiBaseUrl": api.api.url,
@@ -103,6 +108,8 @@ class PortalStack(Stack):
                 "staffUserPoolId": auth.staff_pool.user_pool_id,
                 "staffUserPoolClientId": auth.staff_client.user_pool_client_id,
                 "cognitoEndpoint": f"https://cognito-idp.{self.region}.amazonaws.com/",
+                # AWS WAF's JavaScript integration: the request form's bot check (infra/waf.py).
+                **bot_check,
             }
         )
 

@@ -62,10 +62,11 @@ class Web(Construct):
         )
         self._region = region
         self._api_origin: str | None = None
+        self._bot_check_origin: str | None = None
         # The portal may be framed by the practice's website (the request button); the staff page
         # never is.
-        pages = self._headers("Headers", [SELF, *website_origins])
-        staff = self._headers("StaffHeaders", [])
+        pages = self._headers("Headers", [SELF, *website_origins], bot_check=True)
+        staff = self._headers("StaffHeaders", [], bot_check=False)
         # The staff page is /staff, as the emails link it; the file is staff.html.
         rewrite = cloudfront.Function(
             self,
@@ -113,11 +114,20 @@ class Web(Construct):
         )
         self.url = f"https://{self.distribution.distribution_domain_name}"
 
-    def connect_to(self, api_origin: str) -> None:
-        """The one API origin the pages may call (connect-src), besides their own and Cognito's."""
+    def connect_to(self, api_origin: str, bot_check: str | None = None) -> None:
+        """The one API origin the pages may call (connect-src), besides their own and Cognito's,
+        and the address of AWS WAF's JavaScript integration, which the portal loads (script-src)
+        and which gets its token from there (connect-src)."""
         self._api_origin = api_origin
+        if bot_check is not None:
+            # "https://<id>.<region>.sdk.awswaf.com/<id>/<id>/". Its exact host cannot be named:
+            # the web ACL needs the pages' domain (its token domain), whose headers would then
+            # need the web ACL. AWS's integration hosts of the region are.
+            self._bot_check_origin = f"https://*.{self._region}.sdk.awswaf.com"
 
-    def _headers(self, id: str, frame_ancestors: list[str]) -> cloudfront.ResponseHeadersPolicy:
+    def _headers(
+        self, id: str, frame_ancestors: list[str], *, bot_check: bool
+    ) -> cloudfront.ResponseHeadersPolicy:
         return cloudfront.ResponseHeadersPolicy(
             self,
             id,
@@ -125,7 +135,9 @@ class Web(Construct):
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
                     # The API's origin is known once the API exists, which itself needs this
                     # distribution's address (CORS): it is filled in at synth.
-                    content_security_policy=Lazy.string(_Later(lambda: self._policy(frame_ancestors))),
+                    content_security_policy=Lazy.string(
+                        _Later(lambda: self._policy(frame_ancestors, bot_check))
+                    ),
                     override=True,
                 ),
                 frame_options=cloudfront.ResponseHeadersFrameOptions(
@@ -144,11 +156,14 @@ class Web(Construct):
             ),
         )
 
-    def _policy(self, frame_ancestors: list[str]) -> str:
+    def _policy(self, frame_ancestors: list[str], with_bot_check: bool) -> str:
         if self._api_origin is None:
             raise ValueError("Web.connect_to(api_origin) names the API the pages call")
+        # Only the portal's pages post the request form, which the bot check guards.
+        bot_check = [self._bot_check_origin] if self._bot_check_origin and with_bot_check else []
         return content_security_policy(
-            connect=[self._api_origin, f"https://cognito-idp.{self._region}.amazonaws.com"],
+            connect=[self._api_origin, f"https://cognito-idp.{self._region}.amazonaws.com", *bot_check],
+            scripts=bot_check,
             frame_ancestors=frame_ancestors,
         )
 

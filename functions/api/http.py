@@ -341,9 +341,6 @@ def lambda_handler(module: str, function: str) -> Callable[[dict[str, Any], Lamb
     return handler
 
 
-CORS_HEADERS = "Authorization,Content-Type,Idempotency-Key"
-
-
 def _allow_origin(event: dict[str, Any], result: dict[str, Any]) -> None:
     """CORS for the portal and the practice's website, as API Gateway answers the preflight."""
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}

@@ -37,6 +37,10 @@ class Route:
         return self.path.replace("{", "<").replace("}", ">")
 
 
+# Request headers a browser may send the API from another origin (CORS): besides the usual, the
+# Idempotency-Key of every POST and the token of AWS WAF's bot check on the request form.
+CORS_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "X-Aws-Waf-Token")
+
 # Lambda function name -> the module holding its endpoints and `handler`.
 FUNCTIONS: dict[str, str] = {
     "availability": "functions.request.availability",

@@ -18,7 +18,7 @@ from aws_lambda_powertools import Logger
 
 from functions import aws
 from functions.api.gateway import LocalContext, match, methods_at, proxy_event
-from functions.api.routes import FUNCTIONS, Access
+from functions.api.routes import CORS_HEADERS, FUNCTIONS, Access
 from infra.csp import SELF, content_security_policy
 
 from .authorizer import Authorizer, Refused
@@ -28,7 +28,7 @@ logger = Logger(service="client-portal-local")
 WEB = Path(__file__).resolve().parent.parent.parent / "web"
 STAFF_PAGE = "staff.html"
 PAGES = {"/": "index.html", "/staff": STAFF_PAGE}
-CORS_ALLOW = "Authorization,Content-Type,Idempotency-Key"
+CORS_ALLOW = ",".join(CORS_HEADERS)
 
 
 def _error(status: int, code: str, message: str) -> tuple[int, dict[str, str], bytes]:

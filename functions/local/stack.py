@@ -142,6 +142,8 @@ class LocalStack:
         if self.state_file is not None:
             self._spawn(self._keep, "state")
         self._status("stream pump", "table stream -> notify function", "running")
+        # AWS WAF runs in front of the deployed API only (infra/waf.py).
+        self._status("bot check", "AWS WAF challenge on POST /requests", "AWS only")
         self._status("API gateway", self.url, "listening")
         print(
             f"\nOpen {self.url}/ (portal), {self.url}/staff (staff page), {self.url}/dev/outbox (emails),"

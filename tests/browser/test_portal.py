@@ -73,6 +73,65 @@ def test_request_without_signing_in(page, stack):
     assert any(requested in alert["text"] and "awaiting review" in alert["subject"] for alert in alerts)
 
 
+WAF = "https://abc123.us-east-1.sdk.awswaf.com/abc123/def456/"
+
+
+def as_deployed_with_a_bot_check(page: Any, stack: Any) -> list[dict[str, str]]:
+    """The page as AWS serves it: config.json names AWS WAF's JavaScript integration (here a
+    stand-in that hands out a token), and the page's policy lets the portal load it. Returns the
+    headers of every request form the page sends."""
+
+    def config(route: Any) -> None:
+        answer = route.fetch()
+        route.fulfill(response=answer, json={**answer.json(), "wafIntegrationUrl": WAF})
+
+    def document(route: Any) -> None:
+        answer = route.fetch()
+        headers = dict(answer.headers)
+        headers["content-security-policy"] = headers["content-security-policy"].replace(
+            "script-src 'self'", "script-src 'self' https://*.us-east-1.sdk.awswaf.com"
+        )
+        route.fulfill(response=answer, headers=headers)
+
+    page.route(f"{stack.url}/config.json", config)
+    page.route(f"{stack.url}/", document)
+    page.route(
+        f"{WAF}challenge.js",
+        lambda route: route.fulfill(
+            content_type="text/javascript",
+            body="window.AwsWafIntegration = { getToken: async () => 'proof-of-a-browser' };",
+        ),
+    )
+    sent: list[dict[str, str]] = []
+    page.on(
+        "request",
+        lambda r: sent.append(r.headers) if r.method == "POST" and r.url.endswith("/requests") else None,
+    )
+    return sent
+
+
+def test_the_request_form_carries_the_bot_checks_token_without_the_person_seeing_it(page, stack):
+    # Given the portal as deployed behind AWS WAF's bot check
+    sent = as_deployed_with_a_bot_check(page, stack)
+    visit(page, stack.url)
+
+    # When a person requests an appointment without signing in
+    page.get_by_role("button", name="Request Appointment").first.click()
+    choose_first_slot(page)
+    page.get_by_role("button", name="Continue Without Signing In").click()
+    form = page.locator("#request-form")
+    form.get_by_label("First Name").fill("Mary")
+    form.get_by_label("Last Name").fill("Jackson")
+    form.get_by_label("Date of Birth").fill("1981-04-09")
+    form.get_by_label("Email").fill("mary.jackson@example.org")
+    form.get_by_label("Mobile Phone").fill("757 555 0190")
+    page.get_by_role("button", name="Submit Request").click()
+
+    # Then it goes through as usual, carrying the integration's token; nothing else was asked
+    page.get_by_role("heading", name="Your request was submitted").wait_for()
+    assert [h.get("x-aws-waf-token") for h in sent] == ["proof-of-a-browser"]
+
+
 def test_bad_details_are_explained_and_nothing_is_lost(page, stack):
     visit(page, stack.url)
     page.get_by_role("button", name="Request Appointment").first.click()

@@ -440,16 +440,24 @@ def test_the_pages_may_call_only_this_stacks_api_and_user_pools(template):
 
     # When the pages' and the staff page's Content-Security-Policy are read
     config = _distribution(template)
-    for behavior in (config["DefaultCacheBehavior"], *config["CacheBehaviors"]):
+    bot_check = f"https://*.{region}.sdk.awswaf.com"
+    for behavior, portal in (
+        (config["DefaultCacheBehavior"], True),
+        *((b, False) for b in config["CacheBehaviors"]),
+    ):
         csp = _csp(_headers_of(template, behavior))
 
-        # Then they may call their own origin, this API's and Cognito's, and no other API
+        # Then they may call their own origin, this API's and Cognito's, and no other API; the
+        # portal also AWS WAF's integration of the region (the request form's bot check)
         sources = csp["connect-src"].split(" ")
         assert sources[0] == "'self'"
         assert sources[1] == f'https://{{"Ref":"{api}"}}.execute-api.{region}.{{"Ref":"AWS::URLSuffix"}}'
-        assert sources[2:] == [f"https://cognito-idp.{region}.amazonaws.com"]
-        assert "*" not in csp["connect-src"]
-        assert csp["script-src"] == "'self'"
+        assert sources[2:] == [
+            f"https://cognito-idp.{region}.amazonaws.com",
+            *([bot_check] if portal else []),
+        ]
+        assert "execute-api" not in csp["connect-src"].replace(sources[1], "")
+        assert csp["script-src"] == ("'self' " + bot_check if portal else "'self'")
 
 
 def test_only_the_practice_website_may_frame_the_portal_and_nobody_the_staff_page(template):
@@ -488,3 +496,125 @@ def test_an_email_given_up_on_raises_an_alarm_and_the_redrive_finds_its_queue(te
         a["Properties"].get("MetricName") == "EmailsNotSent" and a["Properties"].get("AlarmActions")
         for a in alarms.values()
     )
+
+
+def _acl(template):
+    return next(iter(resources(template, "AWS::WAFv2::WebACL").values()))["Properties"]
+
+
+def _byte_matches(statement):
+    """Every byte match inside a statement."""
+    found = []
+    if isinstance(statement, dict):
+        if "ByteMatchStatement" in statement:
+            found.append(statement["ByteMatchStatement"])
+        for value in statement.values():
+            found += _byte_matches(value)
+    elif isinstance(statement, list):
+        for value in statement:
+            found += _byte_matches(value)
+    return found
+
+
+def test_every_path_the_waf_matches_is_decoded_lowercased_and_normalized(template):
+    # Given the web ACL's own rules
+    rules = [r for r in _acl(template)["Rules"] if "ManagedRuleGroupStatement" not in r["Statement"]]
+
+    # When their path matches are read
+    paths = [m for r in rules for m in _byte_matches(r["Statement"]) if "UriPath" in m["FieldToMatch"]]
+
+    # Then each sees /API/%72equests as /api/requests
+    assert paths
+    for match in paths:
+        kinds = [t["Type"] for t in sorted(match["TextTransformations"], key=lambda t: t["Priority"])]
+        assert kinds == ["URL_DECODE", "NORMALIZE_PATH", "LOWERCASE"]
+        assert match["SearchString"] == match["SearchString"].lower()
+
+
+def test_one_caller_cannot_use_up_the_api_and_the_public_form_has_a_bot_check(template):
+    # Given the web ACL
+    acl = _acl(template)
+    rules = {r["Name"]: r for r in acl["Rules"]}
+
+    # Then every route is rate-limited per address, with the configured limit
+    caller = rules["CallerRate"]["Statement"]["RateBasedStatement"]
+    assert (caller["Limit"], caller["AggregateKeyType"]) == (CONFIG.callerRateLimit, "IP")
+    assert "ScopeDownStatement" not in caller
+    assert rules["CallerRate"]["Priority"] == min(r["Priority"] for r in acl["Rules"])
+    # and the public request form alone goes past AWS's bot rules (paid per request inspected)
+    bots = rules["AWSManagedRulesBotControlRuleSet"]["Statement"]["ManagedRuleGroupStatement"]
+    assert bots["ManagedRuleGroupConfigs"] == [
+        {"AWSManagedRulesBotControlRuleSet": {"InspectionLevel": "COMMON"}}
+    ]
+    assert ("ENDS_WITH", "/requests") in [
+        (m["PositionalConstraint"], m["SearchString"]) for m in _byte_matches(bots["ScopeDownStatement"])
+    ]
+    # and is challenged (a browser's token), not signed-in requests
+    challenge = rules["PublicRequestChallenge"]
+    assert challenge["Action"] == {"Challenge": {}}
+    searched = [(m["PositionalConstraint"], m["SearchString"]) for m in _byte_matches(challenge["Statement"])]
+    assert ("ENDS_WITH", "/requests") in searched
+    assert ("CONTAINS", "/me/") in searched
+    assert acl["ChallengeConfig"]["ImmunityTimeProperty"]["ImmunityTime"] >= 300
+    assert acl["TokenDomains"]  # the portal's domain, where the pages get the token
+
+
+def test_large_bodies_are_refused_on_public_routes_and_not_on_staff_saves(template):
+    # Given the web ACL
+    rules = {r["Name"]: r for r in _acl(template)["Rules"]}
+
+    # Then the managed size rule only counts
+    common = rules["AWSManagedRulesCommonRuleSet"]["Statement"]["ManagedRuleGroupStatement"]
+    assert {"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}} in common["RuleActionOverrides"]
+    # and our own refuses bodies over 8 KB on every route but staff ones
+    large = rules["LargeBody"]
+    assert large["Action"] == {"Block": {}}
+    both = large["Statement"]["AndStatement"]["Statements"]
+    size = next(s["SizeConstraintStatement"] for s in both if "SizeConstraintStatement" in s)
+    assert (size["ComparisonOperator"], size["Size"]) == ("GT", 8192)
+    [excluded] = [s["NotStatement"]["Statement"] for s in both if "NotStatement" in s]
+    assert _byte_matches(excluded)[0]["SearchString"] == "/staff/"
+
+
+def test_the_gateways_own_errors_name_the_portal_not_any_origin(template):
+    # Given API Gateway's own answers (no token, throttled, not found, ...)
+    answers = resources(template, "AWS::ApiGateway::GatewayResponse")
+
+    # Then none echoes the caller's Origin: they name the portal's
+    assert answers
+    for answer in answers.values():
+        allowed = answer["Properties"]["ResponseParameters"][
+            "gatewayresponse.header.Access-Control-Allow-Origin"
+        ]
+        assert "method.request" not in json.dumps(allowed)
+        assert '"WebDistribution' in json.dumps(allowed)
+        assert '"DomainName"' in json.dumps(allowed)
+
+
+def test_the_portal_is_told_where_the_bot_check_is(template):
+    # Given what the stack publishes to the site bucket
+    deployments = resources(template, "Custom::CDKBucketDeployment")
+    published = json.dumps(deployments)
+
+    # Then config.json (whose values are filled in at deploy time) gets AWS WAF's integration,
+    # read from the web ACL
+    assert "ApplicationIntegrationURL" in published
+    [reader] = [r for r in resources(template, "Custom::AWS").values()]
+    assert "getWebACL" in json.dumps(reader["Properties"]["Create"])
+
+
+def test_a_practice_may_turn_the_bot_check_off(tmp_path):
+    # Given a practice's configuration without the bot check
+    app = App(outdir=str(tmp_path))
+    stack = build(app, CONFIG.model_copy(update={"botCheck": False}))
+    app.synth()  # cdk-nag still finds nothing unacknowledged
+    template = Template.from_stack(stack)
+
+    # Then there is no Bot Control, no challenge and no integration to read, and the pages may
+    # load no script but their own
+    rules = {r["Name"] for r in _acl(template)["Rules"]}
+    assert {"CallerRate", "PublicRequestRate", "LargeBody"} <= rules
+    assert not rules & {"AWSManagedRulesBotControlRuleSet", "PublicRequestChallenge"}
+    assert resources(template, "Custom::AWS") == {}
+    csp = _csp(_headers_of(template, _distribution(template)["DefaultCacheBehavior"]))
+    assert csp["script-src"] == "'self'"

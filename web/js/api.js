@@ -20,6 +20,30 @@ export class ApiError extends Error {
   }
 }
 
+// The request form's bot check: AWS WAF's JavaScript integration gets a token in the background
+// (people never see it), which the request carries. The deployed config.json names the
+// integration; the local stack has none and sends requests without one.
+let integration;
+
+async function botCheckToken() {
+  const { wafIntegrationUrl } = await config();
+  if (!wafIntegrationUrl) return null;
+  integration ??= new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = `${wafIntegrationUrl.replace(/\/?$/, "/")}challenge.js`;
+    script.defer = true;
+    script.onload = () => resolve(window.AwsWafIntegration);
+    script.onerror = () => {
+      integration = undefined;
+      reject(new Error("The page could not finish loading. Please reload it and try again."));
+    };
+    document.head.append(script);
+  });
+  return (await integration).getToken();
+}
+
+const CHECKED = new Set(["POST /requests"]);
+
 // POSTs carry an Idempotency-Key, so that a retried click never makes a second request.
 export async function api(path, { method = "GET", body, token, key, headers: extra = {} } = {}) {
   const { apiBaseUrl } = await config();
@@ -27,6 +51,10 @@ export async function api(path, { method = "GET", body, token, key, headers: ext
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
   if (method === "POST") headers["Idempotency-Key"] = key || crypto.randomUUID();
+  if (CHECKED.has(`${method} ${path}`)) {
+    const proof = await botCheckToken();
+    if (proof) headers["X-Aws-Waf-Token"] = proof;
+  }
   const response = await fetch(apiBaseUrl.replace(/\/$/, "") + path, {
     method,
     headers,
