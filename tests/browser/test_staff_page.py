@@ -93,7 +93,12 @@ def day(weekday: int, weeks_ahead: int = 2) -> date:
 def test_staff_see_a_pending_request_with_the_client_details(page, stack):
     start = at(day(0), 9)
     request_id = request_appointment(
-        stack, start, "queue.first@example.org", comments="Evenings are hard for me", lastName="Queue"
+        stack,
+        start,
+        "queue.first@example.org",
+        comments="Evenings are hard for me",
+        lastName="Queue",
+        mobilePhone="+1 617 555 0177",
     )
     sign_in_as_staff(page, stack)
 
@@ -106,7 +111,7 @@ def test_staff_see_a_pending_request_with_the_client_details(page, stack):
         "Ada Queue",
         "1990-04-01",
         "queue.first@example.org",
-        "+16175550100",
+        "+16175550177",
         "New client",
         "Evenings are hard for me",
         "Dr. Ana Rivera",

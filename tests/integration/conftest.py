@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -92,7 +93,14 @@ def at(day: date, hour: int, minute: int = 0) -> str:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NY).isoformat()
 
 
+_phones = itertools.count()
+
+
 def new_request(start: str, clinician: str = "c-rivera", **overrides: Any) -> dict[str, Any]:
+    """A request made without signing in; another email address is another person, with a
+    phone number of their own (one number may have only two requests awaiting review)."""
+    if "email" in overrides and "mobilePhone" not in overrides:
+        overrides["mobilePhone"] = f"+1 617 555 01{1 + next(_phones) % 99:02d}"  # not NEW_CLIENT's 0100
     return {
         "clientType": "new",
         "clinicianId": clinician,

@@ -740,7 +740,7 @@ ID_ROUTES = [r for r in ROUTES if "{id}" in r.path]
     "bad_id", ["x" * 129, "x" * 3000, "a.b", "a%2Fb", "é"], ids=["129", "3000", "dot", "slash", "accent"]
 )
 @pytest.mark.parametrize("route", ID_ROUTES, ids=lambda r: f"{r.method} {r.path}")
-def test_an_id_that_no_record_can_have_is_a_404(practice, route, bad_id):
+def test_an_id_that_no_record_can_have_is_a_404(world, route, bad_id):
     # Given a caller allowed on the route, and an id no record has (too long, or not made of
     # what ids are made of)
     who = STAFF if route.access is Access.STAFF else CLIENT_A
