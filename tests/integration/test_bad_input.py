@@ -123,6 +123,11 @@ REQUESTS = [
     pytest.param(requests(req(firstName="Ada; DROP TABLE"), "firstName"), id="firstName-semicolon"),
     pytest.param(requests(req(lastName="'-'"), "lastName"), id="lastName-no-letter"),
     pytest.param(requests(req(firstName=42), "firstName"), id="firstName-number"),
+    pytest.param(requests(req(lastName="."), "lastName"), id="lastName-period-only"),
+    pytest.param(requests(req(lastName=". -'"), "lastName"), id="lastName-punctuation-only"),
+    pytest.param(requests(req(lastName="King Jr.,"), "lastName"), id="lastName-period-and-comma"),
+    pytest.param(requests(req(firstName="St. John 2"), "firstName"), id="firstName-period-and-digit"),
+    pytest.param(requests(req(firstName="St.John!"), "firstName"), id="firstName-period-and-bang"),
     pytest.param(
         requests(req(dateOfBirth=(TODAY + timedelta(days=30)).isoformat()), "dateOfBirth"), id="dob-future"
     ),
@@ -519,6 +524,10 @@ CLIENTS = [
         Bad("POST", "/staff/clients", {**PERSON, "firstName": "Ada2"}, field="firstName"), id="client-digits"
     ),
     pytest.param(
+        Bad("POST", "/staff/clients", {**PERSON, "lastName": "..."}, field="lastName"),
+        id="client-periods-only",
+    ),
+    pytest.param(
         Bad("POST", "/staff/clients", {**PERSON, "email": "ada@"}, field="email"), id="client-email"
     ),
     pytest.param(
@@ -695,3 +704,34 @@ def test_the_valid_payloads_the_table_changes_are_accepted(world: World):
         ).status
         == 200
     )
+
+
+# Contract v2's field rules: any alphabet, spaces, apostrophes (' and ’), hyphens and periods.
+GOOD_NAMES = [
+    pytest.param("St. John", "King Jr.", id="periods"),
+    pytest.param("J. R. R.", "Tolkien", id="initials"),
+    pytest.param("Mary-Jane", "O’Brien", id="hyphen-and-typographic-apostrophe"),
+    pytest.param("D'Arcy", "de la Cruz", id="apostrophe-and-spaces"),
+    pytest.param("Zoë", "Nguyễn", id="accents"),
+    pytest.param("Алёна", "Ковальчук", id="cyrillic"),
+]
+
+
+@pytest.mark.parametrize(("first", "last"), GOOD_NAMES)
+def test_names_the_contract_allows_are_accepted_and_kept(world: World, first: str, last: str):
+    # Given an anonymous request and a client added by staff, under names the contract allows
+    request = req(firstName=f"  {first} ", lastName=last)
+
+    # When they are sent
+    made = call("POST", "/requests", request)
+    added = call("POST", "/staff/clients", {**PERSON, "firstName": first, "lastName": f"{last}  "}, who=STAFF)
+
+    # Then both are accepted, and staff see the names as given (trimmed)
+    assert made.status == 201, made.body
+    assert added.status == 201, added.body
+    queue = call("GET", "/staff/requests", who=STAFF).body["requests"]
+    [mine] = [r for r in queue if r["id"] == made.body["request"]["id"]]
+    assert (mine["client"]["firstName"], mine["client"]["lastName"]) == (first, last)
+    clients = call("GET", "/staff/clients", who=STAFF).body["clients"]
+    [client] = [c for c in clients if c["id"] == added.body["client"]["id"]]
+    assert (client["firstName"], client["lastName"]) == (first, last)
