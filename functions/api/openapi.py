@@ -42,6 +42,9 @@ def document() -> dict[str, Any]:
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
             if method == "put":
                 operation.setdefault("parameters", []).append(IF_NONE_MATCH_PARAMETER)
+                operation["responses"]["400"]["description"] = (
+                    "Malformed JSON, or an If-None-Match header other than `*` (`invalid_if_none_match`)"
+                )
     return result
 
 
@@ -60,7 +63,8 @@ IF_NONE_MATCH_PARAMETER = {
     "in": "header",
     "required": False,
     "description": "`*`: create only. When something already has this id, the answer is a 409 "
-    "`already_exists` and nothing changes.",
+    "`already_exists` and nothing changes. Any other value (an entity tag, an empty header) is a 400 "
+    "`invalid_if_none_match` and nothing changes.",
     "schema": {"type": "string", "enum": ["*"]},
 }
 
