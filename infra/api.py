@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from functions.api.routes import FUNCTIONS, ROUTES, Access
+from functions.api.routes import FUNCTIONS, ROUTES, Access, allowed_methods
 from functions.store.schema import ACCESS
 
 from .bundling import function_code
@@ -213,8 +213,29 @@ class Api(Construct):
                 request_validator=validator,
                 operation_name=route.endpoint,
             )
+        for path in dict.fromkeys(route.path for route in ROUTES):
+            # A method the resource does not have: API Gateway prefers a resource's own methods to
+            # its ANY, so ANY catches only those, and answers 405 with Allow without a function.
+            self.api.root.resource_for_path(path).add_method(
+                "ANY",
+                _method_not_allowed(path),
+                authorization_type=apigw.AuthorizationType.NONE,
+                method_responses=[
+                    apigw.MethodResponse(
+                        status_code="405", response_parameters={"method.response.header.Allow": True}
+                    )
+                ],
+                operation_name="methodNotAllowed",
+            )
         for response, status, code, message in (
             (apigw.ResponseType.UNAUTHORIZED, "401", "unauthorized", "Sign in to continue."),
+            # A path the API does not have (API Gateway's "missing authentication token", a 403).
+            (
+                apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+                "404",
+                "not_found",
+                "Nothing was found at this address.",
+            ),
             (apigw.ResponseType.ACCESS_DENIED, "403", "forbidden", "You are not allowed to do this."),
             (
                 apigw.ResponseType.THROTTLED,
@@ -268,6 +289,27 @@ class Api(Construct):
         wafv2.CfnWebACLAssociation(
             self, "WafAssociation", resource_arn=stage_arn, web_acl_arn=self.web_acl.attr_arn
         )
+
+
+METHOD_NOT_ALLOWED = (
+    '{"error": {"code": "method_not_allowed", "message": '
+    '"This address does not take this method; see the Allow header."}}'
+)
+
+
+def _method_not_allowed(path: str) -> apigw.MockIntegration:
+    """The local gateway's 405 (functions/local/gateway.py), from API Gateway itself."""
+    return apigw.MockIntegration(
+        request_templates={"application/json": '{"statusCode": 405}'},
+        passthrough_behavior=apigw.PassthroughBehavior.NEVER,
+        integration_responses=[
+            apigw.IntegrationResponse(
+                status_code="405",
+                response_parameters={"method.response.header.Allow": f"'{allowed_methods(path)}'"},
+                response_templates={"application/json": METHOD_NOT_ALLOWED},
+            )
+        ],
+    )
 
 
 def _web_acl(scope: Construct, limit: int) -> wafv2.CfnWebACL:

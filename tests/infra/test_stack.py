@@ -64,13 +64,73 @@ def test_every_route_is_a_method_with_the_right_authorizer(template):
     served = {
         (m["Properties"]["HttpMethod"], m["Properties"]["OperationName"]): m["Properties"]
         for m in methods.values()
-        if m["Properties"]["HttpMethod"] != "OPTIONS"
+        if m["Properties"]["HttpMethod"] not in ("OPTIONS", "ANY")
     }
     assert len(served) == len(ROUTES)
     for route in ROUTES:
         method = served[(route.method, route.endpoint)]
         expected = "NONE" if route.access is Access.PUBLIC else "COGNITO_USER_POOLS"
         assert method["AuthorizationType"] == expected, route.path
+
+
+def _resource_paths(template: Template) -> dict[str, str]:
+    """Each API resource's logical id -> its path ("/staff/clinicians/{id}")."""
+    found = resources(template, "AWS::ApiGateway::Resource")
+    paths: dict[str, str] = {}
+
+    def path_of(logical_id: str) -> str:
+        if logical_id not in paths:
+            props = found[logical_id]["Properties"]
+            parent = props["ParentId"]
+            prefix = path_of(parent["Ref"]) if "Ref" in parent else ""
+            paths[logical_id] = f"{prefix}/{props['PathPart']}"
+        return paths[logical_id]
+
+    for logical_id in found:
+        path_of(logical_id)
+    return paths
+
+
+def test_a_method_a_resource_does_not_have_is_a_405_with_allow_and_the_error_body(template):
+    paths = _resource_paths(template)
+    mocks = {
+        paths[m["Properties"]["ResourceId"]["Ref"]]: m["Properties"]
+        for m in resources(template, "AWS::ApiGateway::Method").values()
+        if m["Properties"]["HttpMethod"] == "ANY"
+    }
+    assert set(mocks) == {r.path for r in ROUTES}
+    for path, method in mocks.items():
+        # reaching no function, and answering without an authorizer (nothing is behind it)
+        assert method["AuthorizationType"] == "NONE"
+        integration = method["Integration"]
+        assert integration["Type"] == "MOCK"
+        assert integration["RequestTemplates"] == {"application/json": '{"statusCode": 405}'}
+        [response] = integration["IntegrationResponses"]
+        assert response["StatusCode"] == "405"
+        allow = {r.method for r in ROUTES if r.path == path} | {"OPTIONS"}
+        header = response["ResponseParameters"]["method.response.header.Allow"]
+        assert set(header.strip("'").split(", ")) == allow
+        assert json.loads(response["ResponseTemplates"]["application/json"])["error"]["code"] == (
+            "method_not_allowed"
+        )
+        assert method["MethodResponses"] == [
+            {"StatusCode": "405", "ResponseParameters": {"method.response.header.Allow": True}}
+        ]
+
+
+def test_a_path_the_api_does_not_have_is_a_404_not_a_403(template):
+    template.has_resource_properties(
+        "AWS::ApiGateway::GatewayResponse",
+        {
+            "ResponseType": "MISSING_AUTHENTICATION_TOKEN",
+            "StatusCode": "404",
+            "ResponseTemplates": {
+                "application/json": Match.serialized_json(
+                    {"error": {"code": "not_found", "message": "Nothing was found at this address."}}
+                )
+            },
+        },
+    )
 
 
 def test_user_pool_is_invite_only_with_strong_passwords_and_staff_group(template):
