@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,8 +11,10 @@ from aws_cdk import App
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
+from functions.api.openapi import document
 from functions.api.routes import ROUTES, Access
 from functions.store.schema import INDEXES
+from infra import bundling
 from infra.app import build
 from infra.config import DeployConfig
 
@@ -19,11 +22,45 @@ CONFIG = DeployConfig.load()
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
-    app = App(outdir=str(tmp_path_factory.mktemp("cdk")))
+def outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cdk")
+
+
+@pytest.fixture(scope="module")
+def template(outdir: Path) -> Template:
+    app = App(outdir=str(outdir))
     stack = build(app, CONFIG)
     app.synth()  # runs cdk-nag: an unacknowledged finding fails here
     return Template.from_stack(stack)
+
+
+def test_the_bundle_ships_bytecode_for_lambdas_python_whenever_one_can_be_had(template, outdir):
+    # Given the one code asset every function of the synthesized stack deploys
+    codes = {
+        json.dumps(f["Properties"]["Code"], sort_keys=True)
+        for f in resources(template, "AWS::Lambda::Function").values()
+        if str(f["Properties"].get("Handler", "")).startswith("functions.")
+    }
+    assert len(codes) == 1
+    [bundle] = [p for p in outdir.glob("asset.*") if (p / "functions" / "request" / "docs.py").is_file()]
+    if bundling.lambda_python() is None:
+        pytest.skip("no Python 3.13 on this machine, and `uv python install 3.13` failed")
+
+    # Then every module of functions/ and of its dependencies has CPython 3.13 bytecode beside it
+    def missing(top: Path) -> list[str]:
+        return [
+            str(source.relative_to(bundle))
+            for source in top.rglob("*.py")
+            if not (source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc").is_file()
+        ]
+
+    assert missing(bundle / "functions") == []
+    for dependency in ("pydantic", "pydantic_core", "aws_lambda_powertools", "icalendar", "email_validator"):
+        assert missing(bundle / dependency) == [], dependency
+    # and no bytecode of another Python (the synthesizing one's is useless to Lambda)
+    assert not [p for p in bundle.rglob("*.pyc") if ".cpython-313" not in p.name]
+    # and the docs function's document, generated at synth
+    assert json.loads((bundle / "functions" / "request" / "openapi.json").read_text()) == document()
 
 
 def resources(template: Template, kind: str) -> dict[str, Any]:
