@@ -48,14 +48,15 @@ def runtime_requirements() -> list[str]:
     return [r for r in requirements if r.split(">")[0].split("=")[0].split("[")[0].strip() not in PROVIDED]
 
 
-def dependencies_dir() -> Path:
+def dependencies_dir(platform: str = PLATFORM) -> Path:
     """The installed dependencies for Lambda's platform, built once per dependency list (and
-    compiled once, when a Python 3.13 is at hand: every function's bundle copies them)."""
+    compiled once, when a Python 3.13 is at hand: every function's bundle copies them).
+    `platform`: another processor's wheels, for running the bundle on this machine (bench)."""
     requirements = runtime_requirements()
     python = lambda_python()
     compiled = "compiled" if python else "sources"
     key = hashlib.sha256(
-        "\n".join([PLATFORM, PYTHON_VERSION, "no-compile", compiled, *requirements]).encode()
+        "\n".join([platform, PYTHON_VERSION, "no-compile", compiled, *requirements]).encode()
     ).hexdigest()[:16]
     target = ROOT / "build" / f"lambda-deps-{key}"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -76,7 +77,7 @@ def dependencies_dir() -> Path:
                     "--target",
                     str(target),
                     "--platform",
-                    PLATFORM,
+                    platform,
                     "--implementation",
                     "cp",
                     "--python-version",
@@ -102,10 +103,12 @@ NO_BYTECODE_WARNING = (
 DOCUMENT = Path("functions") / "request" / "openapi.json"
 
 
-def bundle(out: Path) -> None:
+def bundle(out: Path, platform: str = PLATFORM) -> None:
     """The Lambda bundle, as synth writes it: dependencies, `functions` (less the local stack),
     the OpenAPI document, and bytecode for Lambda's Python when one can be had."""
-    shutil.copytree(dependencies_dir(), out, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".complete"))
+    shutil.copytree(
+        dependencies_dir(platform), out, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".complete")
+    )
     shutil.copytree(
         ROOT / "functions",
         out / "functions",
