@@ -9,11 +9,11 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 CONFIG ?= infra/config.json
 CDK := node_modules/.bin/cdk
 
-.PHONY: help run bench fuzz test unit integration lint format openapi check-openapi synth deploy destroy clean
+.PHONY: help run bench fuzz test browser unit integration lint format openapi check-openapi synth deploy destroy clean
 
 help:
 	@echo "make run       run the whole system locally on embedded AWS (moto), with demo data (EMPTY=1: none)"
-	@echo "make test      lint, OpenAPI freshness and the whole test suite"
+	@echo "make test      lint, OpenAPI freshness, the browser (installed the first time) and the whole test suite"
 	@echo "make lint      ruff (lint and format check) and mypy"
 	@echo "make format    apply ruff's formatting and safe fixes"
 	@echo "make openapi   write docs/openapi.json from the handlers"
@@ -33,8 +33,12 @@ PORT ?= 8000
 run: $(STAMP)
 	$(BIN)/python -m functions.local --port $(PORT) $(if $(EMPTY),--empty,)
 
-test: lint check-openapi
+test: lint check-openapi browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The browser tests' chromium: found, or installed the first time (tests/browser/provision.py).
+browser: $(STAMP)
+	@$(BIN)/python -m tests.browser.provision
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
