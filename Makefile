@@ -18,7 +18,7 @@ help:
 	@echo "make format    apply ruff's formatting and safe fixes"
 	@echo "make openapi   write docs/openapi.json from the handlers"
 	@echo "make bench     benchmarks on moto in process: table, bench/results.json, one-line summary (~5 min)"
-	@echo "make fuzz      Schemathesis against the local stack: every phase over every route, over 3,000 cases"
+	@echo "make fuzz      Schemathesis against the local stack: every phase over every route, about 3,000 cases"
 	@echo "make synth     synthesize the CDK stack (cdk-nag checks) and lint the template (cfn-lint)"
 	@echo "make deploy    deploy the stack to the AWS account of your credentials (CONFIG=infra/config.json)"
 	@echo "make destroy   remove the stack (the table, user pool, key and buckets are retained)"
@@ -44,7 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 fuzz: $(STAMP)
-	TEST_LOG_LEVEL=WARNING FUZZ_PHASES=examples,coverage,fuzzing,stateful FUZZ_EXAMPLES=100 FUZZ_MIN_CASES=3000 \
+	TEST_LOG_LEVEL=WARNING FUZZ_PHASES=examples,coverage,fuzzing,stateful FUZZ_EXAMPLES=100 FUZZ_MIN_CASES=2500 \
 		$(BIN)/python -m pytest -p no:xdist -s tests/fuzz
 
 unit: $(STAMP)

@@ -73,12 +73,12 @@ IF_NONE_MATCH_PARAMETER = {
 # The contract's own examples (shared/API.md), one per operation that takes input: what a reader
 # of the document copies, and what Schemathesis' examples phase sends first.
 _START = "2030-03-05T10:00:00-05:00"
-_PERSON = {
-    "firstName": "Ada",
-    "lastName": "Lovelace",
-    "dateOfBirth": "1990-04-01",
-    "email": "ada@example.com",
-    "mobilePhone": "+1 617 555 0100",
+_PERSON = {  # nobody's: the contract's shape with made-up values
+    "firstName": "Jordan",
+    "lastName": "St. Clair",
+    "dateOfBirth": "1984-07-19",
+    "email": "jordan.stclair@example.net",
+    "mobilePhone": "+1 617 555 0177",
 }
 _HOURS = {
     day: [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}] for day in ("monday",)
