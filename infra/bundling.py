@@ -162,7 +162,10 @@ def lambda_python() -> str | None:
             path=path,
             pyenv_root=_pyenv_root(path, os.environ.get("PYENV_ROOT"), home),
             asdf_dir=Path(os.environ.get("ASDF_DATA_DIR") or home / ".asdf"),
-            uv=shutil.which("uv", path=f"{path}{os.pathsep}{Path(sys.executable).parent}"),
+            # uv on the PATH, or the one the dev dependencies put in the virtual environment
+            uv=shutil.which(
+                "uv", path=os.pathsep.join(p for p in (path, str(Path(sys.executable).parent)) if p)
+            ),
         )
     )
 
