@@ -30,11 +30,10 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsii
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
-from aws_cdk import aws_lambda as lambda_
+if TYPE_CHECKING:
+    from aws_cdk import aws_lambda as lambda_
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON_VERSION = "3.13"
@@ -129,13 +128,6 @@ def openapi_document() -> str:
     from functions.request.docs import generate
 
     return generate()
-
-
-@jsii.implements(ILocalBundling)
-class _LocalBundler:
-    def try_bundle(self, output_dir: str, *_: Any, **__: Any) -> bool:
-        bundle(Path(output_dir))
-        return True
 
 
 @dataclass(frozen=True)
@@ -278,11 +270,22 @@ def compile_bytecode(directory: Path, python: str, prefix: str = "/var/task") ->
 
 
 def function_code() -> lambda_.Code:
-    return lambda_.Code.from_asset(
+    """The code asset of every function. The CDK is imported here, not with the module: the
+    bench builds the same bundle (`bundle`) without starting the CDK's JavaScript runtime."""
+    import jsii
+    from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling, aws_lambda
+
+    @jsii.implements(ILocalBundling)
+    class LocalBundler:
+        def try_bundle(self, output_dir: str, *_: Any, **__: Any) -> bool:
+            bundle(Path(output_dir))
+            return True
+
+    return aws_lambda.Code.from_asset(
         str(ROOT / "functions"),
         asset_hash_type=AssetHashType.OUTPUT,
         bundling=BundlingOptions(
             image=DockerImage.from_registry("unused-local-bundling-only"),
-            local=_LocalBundler(),
+            local=LocalBundler(),
         ),
     )
