@@ -96,8 +96,8 @@ _warned: list[bool] = []
 NO_BYTECODE_WARNING = (
     f"bundling: no Python {PYTHON_VERSION} found (LAMBDA_PYTHON, PATH, pyenv, uv, asdf) and "
     f"`uv python install {PYTHON_VERSION}` failed: the functions ship without bytecode, so every cold "
-    "start compiles them first, about 0.35 s on a full core (2.0 to 2.3 times the floor of 0.3 s; "
-    "docs/performance.md)"
+    "start compiles them first, which doubles its import (2.0 to 2.3 times the floor instead of 0.9 to "
+    "1.1; docs/performance.md)"
 )
 DOCUMENT = Path("functions") / "request" / "openapi.json"
 
