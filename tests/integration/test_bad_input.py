@@ -515,6 +515,52 @@ STAFF_CASES = [
         ),
         id="type-duration-241",
     ),
+    # Found by `make fuzz` (negative data): pydantic's lax mode took JSON's true for 1.
+    pytest.param(
+        Bad(
+            "PATCH", "/staff/settings", {"scheduling": {"horizonDays": True}}, field="scheduling.horizonDays"
+        ),
+        id="settings-horizon-true",
+    ),
+    pytest.param(
+        Bad(
+            "PATCH",
+            "/staff/settings",
+            {"scheduling": {"minimumNoticeHours": "24"}},
+            field="scheduling.minimumNoticeHours",
+        ),
+        id="settings-notice-text",
+    ),
+    pytest.param(
+        Bad("PATCH", "/staff/settings", {"scheduling": {"enabled": "yes"}}, field="scheduling.enabled"),
+        id="settings-enabled-yes",
+    ),
+    pytest.param(
+        Bad("PATCH", "/staff/settings", {"scheduling": {"cancel": 0}}, field="scheduling.cancel"),
+        id="settings-cancel-zero",
+    ),
+    pytest.param(
+        Bad(
+            "PUT",
+            "/staff/appointment-types/intake",
+            {"name": "Intake", "durationMinutes": True, "clientType": "new"},
+            field="durationMinutes",
+        ),
+        id="type-duration-true",
+    ),
+    pytest.param(
+        Bad(
+            "PUT",
+            "/staff/appointment-types/intake",
+            {"name": "Intake", "durationMinutes": 60, "clientType": "new", "active": "false"},
+            field="active",
+        ),
+        id="type-active-text",
+    ),
+    pytest.param(
+        Bad("PUT", "/staff/clinicians/c-okafor", okafor(shownInPortal=1), field="shownInPortal"),
+        id="clinician-shown-one",
+    ),
 ]
 STAFF_CASES = sent_by(STAFF, STAFF_CASES)
 
