@@ -92,6 +92,13 @@ def run(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> dict[str
         str(report),
         "--output-truncate",
         "false",
+        # moto's, not the API's: the stateful phase fills the practice's one configuration record
+        # with dozens of clinicians of 200 time-off entries each, and moto then spends seconds on
+        # every write (up to 19 s seen), which DynamoDB does not. Beyond 60 s it is a failure.
+        "--request-timeout",
+        "60",
+        "--max-response-time",
+        "60",
     ]
     # In its own folder: Schemathesis keeps a cache of what it found in the working directory.
     done = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)  # noqa: S603
