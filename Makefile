@@ -9,16 +9,16 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 CONFIG ?= infra/config.json
 CDK := node_modules/.bin/cdk
 
-.PHONY: help run bench fuzz test unit integration lint format openapi check-openapi synth deploy destroy redrive clean
+.PHONY: help run bench fuzz test browser unit integration lint format openapi check-openapi synth deploy destroy redrive clean
 
 help:
 	@echo "make run       run the whole system locally on embedded AWS (moto), with demo data (EMPTY=1: none)"
-	@echo "make test      lint, OpenAPI freshness and the whole test suite"
+	@echo "make test      lint, OpenAPI freshness, the browser (installed the first time) and the whole test suite"
 	@echo "make lint      ruff (lint and format check) and mypy"
 	@echo "make format    apply ruff's formatting and safe fixes"
 	@echo "make openapi   write docs/openapi.json from the handlers"
 	@echo "make bench     benchmarks on moto in process: table, bench/results.json, one-line summary (~5 min)"
-	@echo "make fuzz      Schemathesis against the local stack: every route, over 1,000 generated cases"
+	@echo "make fuzz      Schemathesis against the local stack: every phase over every route, about 3,000 cases"
 	@echo "make synth     synthesize the CDK stack (cdk-nag checks) and lint the template (cfn-lint)"
 	@echo "make deploy    deploy the stack to the AWS account of your credentials (CONFIG=infra/config.json)"
 	@echo "make destroy   remove the stack (the table, user pool, key and buckets are retained)"
@@ -34,14 +34,19 @@ PORT ?= 8000
 run: $(STAMP)
 	$(BIN)/python -m functions.local --port $(PORT) $(if $(EMPTY),--empty,)
 
-test: lint check-openapi
+test: lint check-openapi browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The browser tests' chromium: found, or installed the first time (tests/browser/provision.py).
+browser: $(STAMP)
+	@$(BIN)/python -m tests.browser.provision
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 fuzz: $(STAMP)
-	TEST_LOG_LEVEL=WARNING FUZZ_EXAMPLES=60 FUZZ_MIN_CASES=1000 $(BIN)/python -m pytest -p no:xdist -s tests/fuzz
+	TEST_LOG_LEVEL=WARNING FUZZ_PHASES=examples,coverage,fuzzing,stateful FUZZ_EXAMPLES=100 FUZZ_MIN_CASES=2500 \
+		$(BIN)/python -m pytest -p no:xdist -s tests/fuzz
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit

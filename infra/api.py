@@ -12,7 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from functions.api.routes import CORS_HEADERS, FUNCTIONS, ROUTES, Access
+from functions.api.routes import CORS_HEADERS, FUNCTIONS, ROUTES, Access, allowed_methods
 from functions.store.schema import ACCESS
 
 from . import waf
@@ -225,8 +225,29 @@ class Api(Construct):
                 request_validator=validator,
                 operation_name=route.endpoint,
             )
+        for path in dict.fromkeys(route.path for route in ROUTES):
+            # A method the resource does not have: API Gateway prefers a resource's own methods to
+            # its ANY, so ANY catches only those, and answers 405 with Allow without a function.
+            self.api.root.resource_for_path(path).add_method(
+                "ANY",
+                _method_not_allowed(path),
+                authorization_type=apigw.AuthorizationType.NONE,
+                method_responses=[
+                    apigw.MethodResponse(
+                        status_code="405", response_parameters={"method.response.header.Allow": True}
+                    )
+                ],
+                operation_name="methodNotAllowed",
+            )
         for response, status, code, message in (
             (apigw.ResponseType.UNAUTHORIZED, "401", "unauthorized", "Sign in to continue."),
+            # A path the API does not have (API Gateway's "missing authentication token", a 403).
+            (
+                apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+                "404",
+                "not_found",
+                "Nothing was found at this address.",
+            ),
             (apigw.ResponseType.ACCESS_DENIED, "403", "forbidden", "You are not allowed to do this."),
             (
                 apigw.ResponseType.THROTTLED,
@@ -273,3 +294,24 @@ class Api(Construct):
             retention=_retention(retention_days),
             bot_check=bot_check,
         )
+
+
+METHOD_NOT_ALLOWED = (
+    '{"error": {"code": "method_not_allowed", "message": '
+    '"This address does not take this method; see the Allow header."}}'
+)
+
+
+def _method_not_allowed(path: str) -> apigw.MockIntegration:
+    """The local gateway's 405 (functions/local/gateway.py), from API Gateway itself."""
+    return apigw.MockIntegration(
+        request_templates={"application/json": '{"statusCode": 405}'},
+        passthrough_behavior=apigw.PassthroughBehavior.NEVER,
+        integration_responses=[
+            apigw.IntegrationResponse(
+                status_code="405",
+                response_parameters={"method.response.header.Allow": f"'{allowed_methods(path)}'"},
+                response_templates={"application/json": METHOD_NOT_ALLOWED},
+            )
+        ],
+    )

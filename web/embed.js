@@ -15,23 +15,40 @@
     padding: "0.6rem 1.1rem", font: "600 1rem system-ui, sans-serif", cursor: "pointer",
   });
 
+  // The dialog: a header row of its own (title and Close), then the portal's frame below it, so
+  // that Close never covers anything of the portal (its "Sign In" sits at the frame's top right).
   function open() {
     const dialog = document.createElement("dialog");
-    dialog.setAttribute("aria-label", "Request an appointment");
+    dialog.setAttribute("aria-labelledby", "cp-embed-title");
     Object.assign(dialog.style, {
       width: "min(960px, 96vw)", height: "min(820px, 92vh)", padding: "0", border: "none",
-      borderRadius: "10px", boxShadow: "0 10px 40px rgba(0,0,0,0.35)",
+      borderRadius: "10px", boxShadow: "0 10px 40px rgba(0,0,0,0.35)", overflow: "hidden",
+      display: "flex", flexDirection: "column",
     });
+    const header = document.createElement("div");
+    Object.assign(header.style, {
+      display: "flex", alignItems: "center", justifyContent: "space-between", gap: "1rem",
+      padding: "0.5rem 0.75rem", borderBottom: "1px solid #d0d7de", background: "#f6f8fa",
+      flex: "0 0 auto",
+    });
+    const title = document.createElement("h2");
+    title.id = "cp-embed-title";
+    title.textContent = "Request an appointment";
+    Object.assign(title.style, { margin: "0", font: "600 1rem system-ui, sans-serif", color: "#1f2328" });
     const close = document.createElement("button");
     close.type = "button";
     close.textContent = "Close";
     close.setAttribute("aria-label", "Close the appointment request");
-    Object.assign(close.style, { position: "absolute", top: "8px", right: "12px", font: "600 0.95rem system-ui, sans-serif" });
+    Object.assign(close.style, {
+      font: "600 0.95rem system-ui, sans-serif", color: "#1f2328", background: "#fff",
+      border: "1px solid #8c959f", borderRadius: "6px", padding: "0.35rem 0.9rem", cursor: "pointer",
+    });
+    header.append(title, close);
     const frame = document.createElement("iframe");
     frame.src = `${portal}?embed=1#request`;
     frame.title = "Request an appointment";
-    Object.assign(frame.style, { width: "100%", height: "100%", border: "none" });
-    dialog.append(close, frame);
+    Object.assign(frame.style, { width: "100%", flex: "1 1 auto", minHeight: "0", border: "none" });
+    dialog.append(header, frame);
     document.body.append(dialog);
     close.addEventListener("click", () => dialog.close());
     dialog.addEventListener("close", () => { dialog.remove(); button.focus(); });

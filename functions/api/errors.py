@@ -25,6 +25,10 @@ class Unauthorized(DomainError):
     message = "Sign in to continue."
 
 
+class BadHeader(DomainError):
+    """A request header that is malformed for its route (a 400, as malformed JSON is)."""
+
+
 def error_response(
     status: int, code: str, message: str, fields: Sequence[Mapping[str, str]] | None = None
 ) -> Response[str]:
@@ -40,6 +44,8 @@ def error_response(
 def from_domain(exc: DomainError) -> Response[str]:
     if isinstance(exc, Unauthorized):
         return error_response(401, exc.code, exc.message)
+    if isinstance(exc, BadHeader):
+        return error_response(400, exc.code, exc.message)
     status = next((s for family, s in STATUS if isinstance(exc, family)), 500)
     fields = [{"field": exc.field, "message": exc.message}] if exc.field and status == 422 else None
     return error_response(status, exc.code, exc.message, fields)

@@ -12,7 +12,8 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Stri
 
 from functions.scheduling.config import ID_PATTERN
 
-_NAME_PUNCTUATION = frozenset(" '’-")
+# Contract v2: spaces, apostrophes (' and ’), hyphens and periods ("St. John", "King Jr.").
+_NAME_PUNCTUATION = frozenset(" '’-.")
 
 
 def _name(value: str) -> str:
@@ -22,7 +23,7 @@ def _name(value: str) -> str:
     if not any(unicodedata.category(ch)[0] == "L" for ch in value) or not all(
         unicodedata.category(ch)[0] in "LM" or ch in _NAME_PUNCTUATION for ch in value
     ):
-        raise ValueError("may contain letters, spaces, apostrophes and hyphens only")
+        raise ValueError("may contain letters, spaces, apostrophes, hyphens and periods only")
     return value
 
 

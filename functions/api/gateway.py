@@ -34,6 +34,11 @@ def methods_at(path: str) -> list[str]:
     return [route.method for route, pattern in _PATTERNS if pattern.match(path)]
 
 
+def resource_at(path: str) -> str | None:
+    """The route table's resource a concrete path falls under, whatever the method."""
+    return next((route.path for route, pattern in _PATTERNS if pattern.match(path)), None)
+
+
 def proxy_event(
     method: str,
     path: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from functions.scheduling.config import (
     GRID_MINUTES,
@@ -240,13 +240,15 @@ class PracticePatch(In):
     replyToEmail: Email | None = None
 
 
+# Body numbers and switches are strict: JSON's true is not 1, and neither "yes" nor 1 is true
+# (pydantic's lax mode takes all three; Schemathesis found `"horizonDays": true` accepted).
 class SchedulingPatch(In):
-    enabled: bool | None = None
-    anonymousRequests: bool | None = None
-    reschedule: bool | None = None
-    cancel: bool | None = None
-    minimumNoticeHours: int | None = Field(None, ge=0, le=720)
-    horizonDays: int | None = Field(None, ge=1, le=730)
+    enabled: StrictBool | None = None
+    anonymousRequests: StrictBool | None = None
+    reschedule: StrictBool | None = None
+    cancel: StrictBool | None = None
+    minimumNoticeHours: StrictInt | None = Field(None, ge=0, le=720)
+    horizonDays: StrictInt | None = Field(None, ge=1, le=730)
     slotIntervalMinutes: Literal[15, 30, 45, 60] | None = None
 
 
@@ -257,9 +259,9 @@ class SettingsPatch(In):
 
 class TypeIn(In):
     name: Title
-    durationMinutes: int = Field(ge=GRID_MINUTES, le=240)
+    durationMinutes: StrictInt = Field(ge=GRID_MINUTES, le=240)
     clientType: ClientType
-    active: bool = True
+    active: StrictBool = True
 
 
 class TypesOut(Out):
@@ -274,7 +276,7 @@ class TimeOffIn(In):
 
 class ClinicianIn(In):
     name: Title
-    shownInPortal: bool = True
+    shownInPortal: StrictBool = True
     appointmentTypeIds: list[Id] = Field(default_factory=list, max_length=20)
     hours: WeeklyHours = Field(default_factory=dict)
     timeOff: list[TimeOffIn] = Field(default_factory=list, max_length=200)

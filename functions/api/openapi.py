@@ -42,10 +42,14 @@ def document() -> dict[str, Any]:
     result: dict[str, Any] = json.loads(schema)
     for path, operations in result["paths"].items():
         for method, operation in operations.items():
+            _add_examples_and_links(operation)
             if method == "post" and path:
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
             if method == "put":
                 operation.setdefault("parameters", []).append(IF_NONE_MATCH_PARAMETER)
+                operation["responses"]["400"]["description"] = (
+                    "Malformed JSON, or an If-None-Match header other than `*` (`invalid_if_none_match`)"
+                )
     return result
 
 
@@ -64,9 +68,104 @@ IF_NONE_MATCH_PARAMETER = {
     "in": "header",
     "required": False,
     "description": "`*`: create only. When something already has this id, the answer is a 409 "
-    "`already_exists` and nothing changes.",
+    "`already_exists` and nothing changes. Any other value (an entity tag, an empty header) is a 400 "
+    "`invalid_if_none_match` and nothing changes.",
     "schema": {"type": "string", "enum": ["*"]},
 }
+
+
+# The contract's own examples (shared/API.md), one per operation that takes input: what a reader
+# of the document copies, and what Schemathesis' examples phase sends first.
+_START = "2030-03-05T10:00:00-05:00"
+_PERSON = {  # nobody's: the contract's shape with made-up values
+    "firstName": "Jordan",
+    "lastName": "St. Clair",
+    "dateOfBirth": "1984-07-19",
+    "email": "jordan.stclair@example.net",
+    "mobilePhone": "+1 617 555 0177",
+}
+_HOURS = {
+    day: [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}] for day in ("monday",)
+}
+BODY_EXAMPLES: dict[str, dict[str, Any]] = {
+    "post_request": {
+        "clientType": "new",
+        "clinicianId": "c-rivera",
+        "appointmentTypeId": "intake",
+        "start": _START,
+        **_PERSON,
+        "comments": "Evenings are hard for me.",
+    },
+    "post_my_request": {"clinicianId": "c-rivera", "appointmentTypeId": "session", "start": _START},
+    "post_reschedule": {"start": _START, "comments": "Something came up at work."},
+    "post_cancel": {"reason": "I am moving away."},
+    "post_approve": {"note": "See you then.", "start": _START},
+    "post_deny": {"note": "Please call us to find a time."},
+    "patch_settings": {"scheduling": {"minimumNoticeHours": 24, "horizonDays": 60}},
+    "put_type": {"name": "Couples Session", "durationMinutes": 80, "clientType": "existing"},
+    "put_clinician": {
+        "name": "Maria Rivera, LMHC",
+        "appointmentTypeIds": ["intake", "session"],
+        "hours": _HOURS,
+    },
+    "post_client": _PERSON,
+}
+QUERY_EXAMPLES: dict[str, dict[str, str]] = {
+    "get_availability": {
+        "clientType": "new",
+        "from": "2030-03-04",
+        "to": "2030-03-08",
+        "clinicianId": "c-rivera",
+    },
+    "get_clinicians": {"clientType": "new"},
+    "get_requests": {"status": "pending", "limit": "50"},
+}
+PATH_EXAMPLES = {"put_type": "couples", "put_clinician": "c-rivera", "post_invite": "demo-client"}
+
+
+# Where an answer's ids lead (OpenAPI links): what a client does next, and what Schemathesis'
+# stateful phase follows. (operation, status) -> {link name: (next operation, its parameters)}.
+LINKS: dict[tuple[str, str], dict[str, tuple[str, dict[str, str]]]] = {
+    ("post_request", "201"): {
+        "ApproveTheRequest": ("post_approve", {"id": "$response.body#/request/id"}),
+        "DenyTheRequest": ("post_deny", {"id": "$response.body#/request/id"}),
+    },
+    ("post_my_request", "201"): {
+        "ApproveTheRequest": ("post_approve", {"id": "$response.body#/request/id"}),
+        "DenyTheRequest": ("post_deny", {"id": "$response.body#/request/id"}),
+    },
+    ("post_approve", "200"): {
+        "RescheduleTheAppointment": ("post_reschedule", {"id": "$response.body#/request/appointmentId"}),
+        "CancelTheAppointment": ("post_cancel", {"id": "$response.body#/request/appointmentId"}),
+    },
+    ("post_reschedule", "201"): {
+        "ApproveTheChange": ("post_approve", {"id": "$response.body#/request/id"}),
+        "DenyTheChange": ("post_deny", {"id": "$response.body#/request/id"}),
+    },
+    ("post_cancel", "201"): {
+        "ApproveTheChange": ("post_approve", {"id": "$response.body#/request/id"}),
+        "DenyTheChange": ("post_deny", {"id": "$response.body#/request/id"}),
+    },
+    ("post_client", "201"): {"InviteTheClient": ("post_invite", {"id": "$response.body#/client/id"})},
+}
+
+
+def _add_examples_and_links(operation: dict[str, Any]) -> None:
+    name = operation.get("operationId", "")
+    for (source, status), links in LINKS.items():
+        if source == name:
+            operation["responses"][status]["links"] = {
+                link: {"operationId": target, "parameters": parameters}
+                for link, (target, parameters) in links.items()
+            }
+    if name in BODY_EXAMPLES:
+        media = operation["requestBody"]["content"]["application/json"]
+        media["examples"] = {"contract": {"value": BODY_EXAMPLES[name]}}
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "query" and parameter["name"] in QUERY_EXAMPLES.get(name, {}):
+            parameter["example"] = QUERY_EXAMPLES[name][parameter["name"]]
+        elif parameter["in"] == "path" and name in PATH_EXAMPLES:
+            parameter["example"] = PATH_EXAMPLES[name]
 
 
 def main(argv: list[str]) -> int:

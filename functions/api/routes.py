@@ -158,6 +158,12 @@ def routes_of(function: str) -> list[Route]:
     return [r for r in ROUTES if r.function == function]
 
 
+def allowed_methods(resource: str) -> str:
+    """The `Allow` header of a resource of the table (`/staff/clinicians/{id}`): its methods, and
+    OPTIONS, which answers CORS preflights. Any other method there is a 405 with this header."""
+    return ", ".join(sorted({r.method for r in ROUTES if r.path == resource} | {"OPTIONS"}))
+
+
 def find(method: str, resource: str) -> Route | None:
     """The route API Gateway matched, from the proxy event's httpMethod and resource."""
     return _BY_RESOURCE.get((method.upper(), resource))

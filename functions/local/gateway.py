@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl, urlsplit
 from aws_lambda_powertools import Logger
 
 from functions import aws
-from functions.api.gateway import LocalContext, match, methods_at, proxy_event
-from functions.api.routes import CORS_HEADERS, FUNCTIONS, Access
+from functions.api.gateway import LocalContext, match, methods_at, proxy_event, resource_at
+from functions.api.routes import CORS_HEADERS, FUNCTIONS, Access, allowed_methods
 from infra.csp import SELF, content_security_policy
 
 from .authorizer import Authorizer, Refused
@@ -69,6 +69,12 @@ class Gateway:
             if method == "GET" and (page := self._page(path)) is not None:
                 page[1].update(self._security_headers(path))
                 return page
+            if (resource := resource_at(path)) is not None:
+                status, answer_headers, payload = _error(
+                    405, "method_not_allowed", "This address does not take this method; see the Allow header."
+                )
+                answer_headers["Allow"] = allowed_methods(resource)
+                return self._with_cors(origin, (status, answer_headers, payload))
             return _error(404, "not_found", "Nothing was found at this address.")
         route, _ = matched
         claims = None
@@ -178,6 +184,13 @@ def server(gateway: Gateway | None, port: int) -> ThreadingHTTPServer:
             )
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+        def __getattr__(self, name: str) -> Any:
+            # Any other method (TRACE, CONNECT, made-up ones) reaches the gateway too, which answers
+            # it as API Gateway's routing would, instead of http.server's 501.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             """Requests are logged above, by route, without query strings (they may hold ids)."""

@@ -1,20 +1,30 @@
-"""GET /openapi.json: the API's own description, generated from the handlers on first use."""
+"""GET /openapi.json: the API's own description. On Lambda it is the document bundled at synth
+(infra/bundling.py writes it next to this module), so a cold start imports no other handler and
+none of Powertools' OpenAPI models; elsewhere (make run, tests) it is generated on first use."""
 
 from __future__ import annotations
 
 import json
 from functools import cache
+from pathlib import Path
 
 from aws_lambda_powertools.event_handler import Response
 
 from functions.api.http import lambda_handler, returns
 from functions.api.models import OpenApiDocument
-from functions.api.openapi import document
+
+BUNDLED = Path(__file__).with_name("openapi.json")
+
+
+def generate() -> str:
+    from functions.api.openapi import document
+
+    return json.dumps(document(), sort_keys=True)
 
 
 @cache
 def _document() -> str:
-    return json.dumps(document(), sort_keys=True)
+    return BUNDLED.read_text(encoding="utf-8") if BUNDLED.is_file() else generate()
 
 
 @returns(OpenApiDocument)

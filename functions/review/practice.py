@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from pydantic import ValidationError
 
 from functions import aws
+from functions.api.errors import BadHeader
 from functions.api.fields import Id
 from functions.api.http import header, lambda_handler, respond, returns, write_token
 from functions.api.models import (
@@ -33,8 +34,17 @@ from functions.scheduling.errors import Conflict, Invalid
 
 def _creating_only() -> bool:
     """`If-None-Match: *` asks to create and never replace: the staff page adding a type or a
-    clinician under a new id must not overwrite one another session added meanwhile."""
-    return header("If-None-Match") == "*"
+    clinician under a new id must not overwrite one another session added meanwhile. Any other
+    value (an entity tag, an empty header) is refused: these records have no entity tags, and a
+    condition the server ignored would replace what the caller meant to keep."""
+    value = header("If-None-Match")
+    if value is None:
+        return False
+    if value.strip() != "*":
+        raise BadHeader(
+            "invalid_if_none_match", "If-None-Match may only be * (create, never replace); nothing changed."
+        )
+    return True
 
 
 def _settings(config: PracticeConfig) -> SettingsOut:

@@ -1,11 +1,11 @@
-"""Browser tests: Playwright driving Debian's chromium against the local stack on a free port.
+"""Browser tests: Playwright driving chromium against the local stack on a free port: Debian's,
+or Playwright's own build, whichever `make test` found or installed (tests/browser/provision.py).
 Screenshots go to test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -16,11 +16,10 @@ import pytest
 
 from functions.local.provision import CLIENT, STAFF
 from functions.local.stack import LocalStack
+from tests.browser import provision
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts" / "screenshots"
 ARGS = [
-    "--headless=new",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
@@ -29,9 +28,6 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-if not shutil.which(CHROMIUM):
-    pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium", pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +42,17 @@ def stack() -> Iterator[LocalStack]:
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
+    machine = provision.Machine()
+    found = provision.find(machine)
+    if found is None:
+        pytest.fail(provision.missing(machine), pytrace=False)
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        if found.executable:  # a system chromium: its own new headless mode
+            launched = playwright.chromium.launch(
+                executable_path=found.executable, args=["--headless=new", *ARGS]
+            )
+        else:
+            launched = playwright.chromium.launch(args=ARGS)
         yield launched
         launched.close()
 

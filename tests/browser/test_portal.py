@@ -287,6 +287,50 @@ def test_website_button_opens_the_request_flow(page, website):
     assert page.evaluate("document.activeElement.textContent") == "Request Appointment"
 
 
+def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (390, 844)], ids=["desktop", "phone"])
+def test_the_website_dialogs_close_button_has_its_own_place(page, website, width, height):
+    # Given a practice website at desktop or phone width, its visitor opening the request dialog
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(website)
+    page.get_by_role("button", name="Request Appointment").click()
+    frame = page.frame_locator("iframe[title='Request an appointment']")
+    frame.get_by_role("heading", name="Request an appointment").wait_for()
+    sign_in = frame.get_by_role("button", name="Sign In").first
+    sign_in.wait_for()
+
+    # Then Close and the portal's own Sign In are both shown, neither over the other,
+    close = page.get_by_role("button", name="Close the appointment request")
+    closing, signing_in = close.bounding_box(), sign_in.bounding_box()
+    assert closing is not None
+    assert signing_in is not None
+    assert not _overlap(closing, signing_in), (closing, signing_in)
+    # Close above the frame, inside the window
+    frame_box = page.locator("iframe[title='Request an appointment']").bounding_box()
+    assert frame_box is not None
+    assert closing["y"] + closing["height"] <= frame_box["y"]
+    assert closing["x"] >= 0
+    assert closing["x"] + closing["width"] <= width
+    # and each is the element found at its own centre (nothing drawn over it)
+    middle = {"x": closing["x"] + closing["width"] / 2, "y": closing["y"] + closing["height"] / 2}
+    assert page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y).textContent", list(middle.values())
+    ) == ("Close")
+    sign_in.click()
+    frame.locator("#sign-in-form").get_by_label("Email").wait_for()
+    screenshot(page, f"website-dialog-{width}")
+    close.click()
+    page.locator("dialog").wait_for(state="detached")
+
+
 def test_every_control_is_labelled_and_reachable_by_keyboard(page, stack):
     page.set_viewport_size({"width": 375, "height": 800})
     visit(page, stack.url)

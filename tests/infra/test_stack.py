@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,8 +11,10 @@ from aws_cdk import App
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
+from functions.api.openapi import document
 from functions.api.routes import ROUTES, Access
 from functions.store.schema import INDEXES
+from infra import bundling
 from infra.app import build
 from infra.config import DeployConfig
 
@@ -19,11 +22,45 @@ CONFIG = DeployConfig.load()
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
-    app = App(outdir=str(tmp_path_factory.mktemp("cdk")))
+def outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cdk")
+
+
+@pytest.fixture(scope="module")
+def template(outdir: Path) -> Template:
+    app = App(outdir=str(outdir))
     stack = build(app, CONFIG)
     app.synth()  # runs cdk-nag: an unacknowledged finding fails here
     return Template.from_stack(stack)
+
+
+def test_the_bundle_ships_bytecode_for_lambdas_python_whenever_one_can_be_had(template, outdir):
+    # Given the one code asset every function of the synthesized stack deploys
+    codes = {
+        json.dumps(f["Properties"]["Code"], sort_keys=True)
+        for f in resources(template, "AWS::Lambda::Function").values()
+        if str(f["Properties"].get("Handler", "")).startswith("functions.")
+    }
+    assert len(codes) == 1
+    [bundle] = [p for p in outdir.glob("asset.*") if (p / "functions" / "request" / "docs.py").is_file()]
+    if bundling.lambda_python() is None:
+        pytest.skip("no Python 3.13 on this machine, and `uv python install 3.13` failed")
+
+    # Then every module of functions/ and of its dependencies has CPython 3.13 bytecode beside it
+    def missing(top: Path) -> list[str]:
+        return [
+            str(source.relative_to(bundle))
+            for source in top.rglob("*.py")
+            if not (source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc").is_file()
+        ]
+
+    assert missing(bundle / "functions") == []
+    for dependency in ("pydantic", "pydantic_core", "aws_lambda_powertools", "icalendar", "email_validator"):
+        assert missing(bundle / dependency) == [], dependency
+    # and no bytecode of another Python (the synthesizing one's is useless to Lambda)
+    assert not [p for p in bundle.rglob("*.pyc") if ".cpython-313" not in p.name]
+    # and the docs function's document, generated at synth
+    assert json.loads((bundle / "functions" / "request" / "openapi.json").read_text()) == document()
 
 
 def resources(template: Template, kind: str) -> dict[str, Any]:
@@ -64,13 +101,73 @@ def test_every_route_is_a_method_with_the_right_authorizer(template):
     served = {
         (m["Properties"]["HttpMethod"], m["Properties"]["OperationName"]): m["Properties"]
         for m in methods.values()
-        if m["Properties"]["HttpMethod"] != "OPTIONS"
+        if m["Properties"]["HttpMethod"] not in ("OPTIONS", "ANY")
     }
     assert len(served) == len(ROUTES)
     for route in ROUTES:
         method = served[(route.method, route.endpoint)]
         expected = "NONE" if route.access is Access.PUBLIC else "COGNITO_USER_POOLS"
         assert method["AuthorizationType"] == expected, route.path
+
+
+def _resource_paths(template: Template) -> dict[str, str]:
+    """Each API resource's logical id -> its path ("/staff/clinicians/{id}")."""
+    found = resources(template, "AWS::ApiGateway::Resource")
+    paths: dict[str, str] = {}
+
+    def path_of(logical_id: str) -> str:
+        if logical_id not in paths:
+            props = found[logical_id]["Properties"]
+            parent = props["ParentId"]
+            prefix = path_of(parent["Ref"]) if "Ref" in parent else ""
+            paths[logical_id] = f"{prefix}/{props['PathPart']}"
+        return paths[logical_id]
+
+    for logical_id in found:
+        path_of(logical_id)
+    return paths
+
+
+def test_a_method_a_resource_does_not_have_is_a_405_with_allow_and_the_error_body(template):
+    paths = _resource_paths(template)
+    mocks = {
+        paths[m["Properties"]["ResourceId"]["Ref"]]: m["Properties"]
+        for m in resources(template, "AWS::ApiGateway::Method").values()
+        if m["Properties"]["HttpMethod"] == "ANY"
+    }
+    assert set(mocks) == {r.path for r in ROUTES}
+    for path, method in mocks.items():
+        # reaching no function, and answering without an authorizer (nothing is behind it)
+        assert method["AuthorizationType"] == "NONE"
+        integration = method["Integration"]
+        assert integration["Type"] == "MOCK"
+        assert integration["RequestTemplates"] == {"application/json": '{"statusCode": 405}'}
+        [response] = integration["IntegrationResponses"]
+        assert response["StatusCode"] == "405"
+        allow = {r.method for r in ROUTES if r.path == path} | {"OPTIONS"}
+        header = response["ResponseParameters"]["method.response.header.Allow"]
+        assert set(header.strip("'").split(", ")) == allow
+        assert json.loads(response["ResponseTemplates"]["application/json"])["error"]["code"] == (
+            "method_not_allowed"
+        )
+        assert method["MethodResponses"] == [
+            {"StatusCode": "405", "ResponseParameters": {"method.response.header.Allow": True}}
+        ]
+
+
+def test_a_path_the_api_does_not_have_is_a_404_not_a_403(template):
+    template.has_resource_properties(
+        "AWS::ApiGateway::GatewayResponse",
+        {
+            "ResponseType": "MISSING_AUTHENTICATION_TOKEN",
+            "StatusCode": "404",
+            "ResponseTemplates": {
+                "application/json": Match.serialized_json(
+                    {"error": {"code": "not_found", "message": "Nothing was found at this address."}}
+                )
+            },
+        },
+    )
 
 
 def test_user_pool_is_invite_only_with_strong_passwords_and_staff_group(template):

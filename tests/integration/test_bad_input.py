@@ -128,6 +128,11 @@ REQUESTS = [
     pytest.param(requests(req(firstName="Ada; DROP TABLE"), "firstName"), id="firstName-semicolon"),
     pytest.param(requests(req(lastName="'-'"), "lastName"), id="lastName-no-letter"),
     pytest.param(requests(req(firstName=42), "firstName"), id="firstName-number"),
+    pytest.param(requests(req(lastName="."), "lastName"), id="lastName-period-only"),
+    pytest.param(requests(req(lastName=". -'"), "lastName"), id="lastName-punctuation-only"),
+    pytest.param(requests(req(lastName="King Jr.,"), "lastName"), id="lastName-period-and-comma"),
+    pytest.param(requests(req(firstName="St. John 2"), "firstName"), id="firstName-period-and-digit"),
+    pytest.param(requests(req(firstName="St.John!"), "firstName"), id="firstName-period-and-bang"),
     pytest.param(
         requests(req(dateOfBirth=(TODAY + timedelta(days=30)).isoformat()), "dateOfBirth"), id="dob-future"
     ),
@@ -546,6 +551,52 @@ STAFF_CASES = [
         ),
         id="type-duration-241",
     ),
+    # Found by `make fuzz` (negative data): pydantic's lax mode took JSON's true for 1.
+    pytest.param(
+        Bad(
+            "PATCH", "/staff/settings", {"scheduling": {"horizonDays": True}}, field="scheduling.horizonDays"
+        ),
+        id="settings-horizon-true",
+    ),
+    pytest.param(
+        Bad(
+            "PATCH",
+            "/staff/settings",
+            {"scheduling": {"minimumNoticeHours": "24"}},
+            field="scheduling.minimumNoticeHours",
+        ),
+        id="settings-notice-text",
+    ),
+    pytest.param(
+        Bad("PATCH", "/staff/settings", {"scheduling": {"enabled": "yes"}}, field="scheduling.enabled"),
+        id="settings-enabled-yes",
+    ),
+    pytest.param(
+        Bad("PATCH", "/staff/settings", {"scheduling": {"cancel": 0}}, field="scheduling.cancel"),
+        id="settings-cancel-zero",
+    ),
+    pytest.param(
+        Bad(
+            "PUT",
+            "/staff/appointment-types/intake",
+            {"name": "Intake", "durationMinutes": True, "clientType": "new"},
+            field="durationMinutes",
+        ),
+        id="type-duration-true",
+    ),
+    pytest.param(
+        Bad(
+            "PUT",
+            "/staff/appointment-types/intake",
+            {"name": "Intake", "durationMinutes": 60, "clientType": "new", "active": "false"},
+            field="active",
+        ),
+        id="type-active-text",
+    ),
+    pytest.param(
+        Bad("PUT", "/staff/clinicians/c-okafor", okafor(shownInPortal=1), field="shownInPortal"),
+        id="clinician-shown-one",
+    ),
 ]
 STAFF_CASES = sent_by(STAFF, STAFF_CASES)
 
@@ -553,6 +604,10 @@ PERSON = {k: req()[k] for k in ("firstName", "lastName", "dateOfBirth", "email",
 CLIENTS = [
     pytest.param(
         Bad("POST", "/staff/clients", {**PERSON, "firstName": "Ada2"}, field="firstName"), id="client-digits"
+    ),
+    pytest.param(
+        Bad("POST", "/staff/clients", {**PERSON, "lastName": "..."}, field="lastName"),
+        id="client-periods-only",
     ),
     pytest.param(
         Bad("POST", "/staff/clients", {**PERSON, "email": "ada@"}, field="email"), id="client-email"
@@ -751,3 +806,34 @@ def test_an_id_that_no_record_can_have_is_a_404(world, route, bad_id):
 
     # Then the answer is the contract's 404, whatever the body
     assert (answer.status, answer.code) == (404, "not_found"), answer.body
+
+
+# Contract v2's field rules: any alphabet, spaces, apostrophes (' and ’), hyphens and periods.
+GOOD_NAMES = [
+    pytest.param("St. John", "King Jr.", id="periods"),
+    pytest.param("J. R. R.", "Tolkien", id="initials"),
+    pytest.param("Mary-Jane", "O’Brien", id="hyphen-and-typographic-apostrophe"),
+    pytest.param("D'Arcy", "de la Cruz", id="apostrophe-and-spaces"),
+    pytest.param("Zoë", "Nguyễn", id="accents"),
+    pytest.param("Алёна", "Ковальчук", id="cyrillic"),
+]
+
+
+@pytest.mark.parametrize(("first", "last"), GOOD_NAMES)
+def test_names_the_contract_allows_are_accepted_and_kept(world: World, first: str, last: str):
+    # Given an anonymous request and a client added by staff, under names the contract allows
+    request = req(firstName=f"  {first} ", lastName=last)
+
+    # When they are sent
+    made = call("POST", "/requests", request)
+    added = call("POST", "/staff/clients", {**PERSON, "firstName": first, "lastName": f"{last}  "}, who=STAFF)
+
+    # Then both are accepted, and staff see the names as given (trimmed)
+    assert made.status == 201, made.body
+    assert added.status == 201, added.body
+    queue = call("GET", "/staff/requests", who=STAFF).body["requests"]
+    [mine] = [r for r in queue if r["id"] == made.body["request"]["id"]]
+    assert (mine["client"]["firstName"], mine["client"]["lastName"]) == (first, last)
+    clients = call("GET", "/staff/clients", who=STAFF).body["clients"]
+    [client] = [c for c in clients if c["id"] == added.body["client"]["id"]]
+    assert (client["firstName"], client["lastName"]) == (first, last)

@@ -82,6 +82,52 @@ def test_create_only_never_replaces_a_type_or_a_clinician(practice):
     assert call("PUT", "/staff/appointment-types/couples", again, who=STAFF).status == 200
 
 
+# Found by `make fuzz` (Schemathesis' negative data): a malformed condition was taken as no condition.
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        pytest.param("/staff/appointment-types/intake", "HX", id="type-unquoted-tag"),
+        pytest.param("/staff/clinicians/c-chen", "", id="clinician-empty"),
+        pytest.param("/staff/clinicians/c-new", '"v1"', id="new-clinician-entity-tag"),
+        pytest.param("/staff/appointment-types/couples", "*, *", id="new-type-list"),
+        pytest.param("/staff/appointment-types/intake", 'W/"*"', id="type-weak-tag"),
+    ],
+)
+def test_a_malformed_if_none_match_is_refused_and_changes_nothing(practice, path, value):
+    # Given the practice's types and clinicians
+    before = call("GET", "/staff/settings", who=STAFF).body
+    types = call("GET", "/staff/appointment-types", who=STAFF).body
+    clinicians = call("GET", "/staff/clinicians", who=STAFF).body
+    body = (
+        {"name": "Someone Else", "appointmentTypeIds": [], "hours": {}, "timeOff": []}
+        if "clinicians" in path
+        else {"name": "Couples Intake", "durationMinutes": 90, "clientType": "new"}
+    )
+
+    # When staff PUT with an If-None-Match that is neither absent nor `*`
+    answer = call("PUT", path, body, who=STAFF, headers={"If-None-Match": value})
+
+    # Then it is a 400 with the contract's error body, and nothing was created or replaced
+    assert answer.status == 400
+    assert answer.body == {
+        "error": {
+            "code": "invalid_if_none_match",
+            "message": "If-None-Match may only be * (create, never replace); nothing changed.",
+        }
+    }
+    assert call("GET", "/staff/appointment-types", who=STAFF).body == types
+    assert call("GET", "/staff/clinicians", who=STAFF).body == clinicians
+    assert call("GET", "/staff/settings", who=STAFF).body == before
+
+
+def test_if_none_match_star_may_have_spaces_around_it(practice):
+    body = {"name": "Couples Session", "durationMinutes": 80, "clientType": "existing"}
+    made = call("PUT", "/staff/appointment-types/couples", body, who=STAFF, headers={"If-None-Match": " * "})
+    assert made.status == 200
+    again = call("PUT", "/staff/appointment-types/couples", body, who=STAFF, headers={"If-None-Match": "*"})
+    assert (again.status, again.code) == (409, "already_exists")
+
+
 @pytest.mark.parametrize(
     ("patch", "field"),
     [

@@ -494,6 +494,46 @@ def test_the_staff_page_may_not_be_framed_and_the_pages_call_only_their_own_orig
     assert {d["connect-src"] for d in directives.values()} == {"'self'"}
 
 
+# Found by Schemathesis' coverage phase: http.server answered TRACE (and any method it had no
+# do_ for) with its own HTML 501, a server error for what is the caller's mistake.
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("TRACE", "/portal", "GET, OPTIONS"),
+        ("TRACE", "/staff/settings", "GET, OPTIONS, PATCH"),
+        ("DELETE", "/staff/clinicians/c-chen", "OPTIONS, PUT"),
+        ("GET", "/requests", "OPTIONS, POST"),
+        ("PUT", "/staff/clients", "GET, OPTIONS, POST"),
+        ("PATCH", "/me/appointments/any-id/cancel", "OPTIONS, POST"),
+        ("PROPFIND", "/availability", "GET, OPTIONS"),
+    ],
+)
+def test_a_method_a_path_does_not_have_is_a_405_naming_the_methods_it_has(http, method, path, allow):
+    # Given staff's token, so that nothing but the method can be wrong
+    staff = sign_in(http, *STAFF)
+    _, before, _ = http("GET", "/staff/clinicians", token=staff)
+
+    # When the path is called with a method it does not have
+    status, body, headers = http(method, path, {"name": "x"}, token=staff)
+
+    # Then the answer is a 405 with the methods it has and the contract's error body
+    assert status == 405
+    assert headers["Allow"] == allow
+    assert body["error"]["code"] == "method_not_allowed"
+    assert set(body["error"]) == {"code", "message"}
+    # and nothing changed
+    assert http("GET", "/staff/clinicians", token=staff)[1] == before
+
+
+def test_head_of_a_get_route_is_a_405_and_an_unknown_path_a_404(http):
+    status, _, headers = http("HEAD", "/portal")
+    assert (status, headers["Allow"]) == (405, "GET, OPTIONS")
+
+    status, body, headers = http("TRACE", "/nowhere")
+    assert (status, body["error"]["code"]) == (404, "not_found")
+    assert "Allow" not in headers
+
+
 def test_aws_endpoint_url_points_at_a_separate_moto_server():
     from moto.server import ThreadedMotoServer
 
