@@ -29,6 +29,13 @@ class BadHeader(DomainError):
     """A request header that is malformed for its route (a 400, as malformed JSON is)."""
 
 
+class PreconditionFailed(DomainError):
+    """If-Match named a version of the record that is no longer the stored one (a 412)."""
+
+    code = "changed_meanwhile"
+    message = "Someone else saved a change to this meanwhile. Reload it, then make your change again."
+
+
 def error_response(
     status: int, code: str, message: str, fields: Sequence[Mapping[str, str]] | None = None
 ) -> Response[str]:
@@ -46,6 +53,8 @@ def from_domain(exc: DomainError) -> Response[str]:
         return error_response(401, exc.code, exc.message)
     if isinstance(exc, BadHeader):
         return error_response(400, exc.code, exc.message)
+    if isinstance(exc, PreconditionFailed):
+        return error_response(412, exc.code, exc.message)
     status = next((s for family, s in STATUS if isinstance(exc, family)), 500)
     fields = [{"field": exc.field, "message": exc.message}] if exc.field and status == 422 else None
     return error_response(status, exc.code, exc.message, fields)

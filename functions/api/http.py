@@ -58,9 +58,12 @@ def current() -> Call:
 # ---- responses ----------------------------------------------------------------------------------
 
 
-def respond(status: int, body: BaseModel) -> Response[str]:
+def respond(status: int, body: BaseModel, headers: dict[str, str] | None = None) -> Response[str]:
     return Response(
-        status, "application/json", body.model_dump_json(exclude_unset=True), dict(errors.HEADERS)
+        status,
+        "application/json",
+        body.model_dump_json(exclude_unset=True),
+        {**errors.HEADERS, **(headers or {})},
     )
 
 
@@ -347,7 +350,8 @@ def _allow_origin(event: dict[str, Any], result: dict[str, Any]) -> None:
     origin = headers.get("origin")
     if not origin or origin not in aws.settings().allowed_origins:
         return
-    cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    # The staff page reads a record's version (ETag) to send it back in If-Match.
+    cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin", "Access-Control-Expose-Headers": "ETag"}
     result.setdefault("headers", {}).update(cors)
     if result.get("multiValueHeaders"):
         result["multiValueHeaders"].update({k: [v] for k, v in cors.items()})

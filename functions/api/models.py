@@ -9,10 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from functions.scheduling.config import (
     GRID_MINUTES,
+    MAX_TIME_OFF,
     AppointmentType,
     ClientType,
     Clinician,
-    TimeOff,
     WeeklyHours,
 )
 from functions.scheduling.lifecycle import AppointmentStatus, RequestKind, RequestStatus
@@ -259,13 +259,21 @@ class SettingsPatch(In):
 
 class TypeIn(In):
     name: Title
+    # The version it was read at, as If-Match would give it (a record read, changed and sent back).
+    etag: str | None = Field(None, max_length=200)
     durationMinutes: StrictInt = Field(ge=GRID_MINUTES, le=240)
     clientType: ClientType
     active: StrictBool = True
 
 
+class StaffTypeOut(AppointmentType):
+    """An appointment type and its version (its entity tag: If-Match on the next save)."""
+
+    etag: str
+
+
 class TypesOut(Out):
-    appointmentTypes: list[AppointmentType]
+    appointmentTypes: list[StaffTypeOut]
 
 
 class TimeOffIn(In):
@@ -276,26 +284,37 @@ class TimeOffIn(In):
 
 class ClinicianIn(In):
     name: Title
+    # The version it was read at, as If-Match would give it (a record read, changed and sent back).
+    etag: str | None = Field(None, max_length=200)
     shownInPortal: StrictBool = True
     appointmentTypeIds: list[Id] = Field(default_factory=list, max_length=20)
     hours: WeeklyHours = Field(default_factory=dict)
-    timeOff: list[TimeOffIn] = Field(default_factory=list, max_length=200)
+    # Time off is added and removed an entry at a time (POST/DELETE .../time-off): left out, the
+    # stored entries are kept; given, they replace them (as before those routes existed).
+    timeOff: list[TimeOffIn] | None = Field(None, max_length=MAX_TIME_OFF)
+
+
+class NewTimeOffIn(In):
+    start: Instant
+    end: Instant
+
+
+class StaffClinicianOut(Clinician):
+    """A clinician and its version (its entity tag: If-Match on the next save)."""
+
+    etag: str
 
 
 class StaffCliniciansOut(Out):
-    clinicians: list[Clinician]
+    clinicians: list[StaffClinicianOut]
 
 
 class ClinicianEnvelope(Out):
-    clinician: Clinician
+    clinician: StaffClinicianOut
 
 
 class TypeEnvelope(Out):
-    appointmentType: AppointmentType
-
-
-class TimeOffOut(Out):
-    timeOff: list[TimeOff]
+    appointmentType: StaffTypeOut
 
 
 class NewClientIn(In):

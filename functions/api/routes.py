@@ -140,6 +140,23 @@ ROUTES: tuple[Route, ...] = (
         A,
         "Create or replace a clinician with hours and time off",
     ),
+    Route(
+        "POST",
+        "/staff/clinicians/{id}/time-off",
+        "practice",
+        "post_time_off",
+        A,
+        "Add one entry of a clinician's time off",
+        201,
+    ),
+    Route(
+        "DELETE",
+        "/staff/clinicians/{id}/time-off/{entryId}",
+        "practice",
+        "delete_time_off",
+        A,
+        "Remove one entry of a clinician's time off",
+    ),
     Route("GET", "/staff/clients", "clients", "get_clients", A, "The practice's clients"),
     Route("POST", "/staff/clients", "clients", "post_client", A, "Add a client", 201),
     Route(

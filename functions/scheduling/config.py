@@ -122,6 +122,10 @@ def _aware(value: datetime) -> datetime:
 Instant = Annotated[datetime, AfterValidator(_aware)]
 
 
+# Time off entries a clinician may have (those that have not ended; ended ones are dropped).
+MAX_TIME_OFF = 500
+
+
 class TimeOff(Model):
     id: Id
     start: Instant
@@ -143,7 +147,11 @@ class Clinician(Model):
     shownInPortal: bool = True
     appointmentTypeIds: list[Id] = Field(default_factory=list, max_length=20)
     hours: WeeklyHours = Field(default_factory=dict)
-    timeOff: list[TimeOff] = Field(default_factory=list, max_length=200)
+    timeOff: list[TimeOff] = Field(default_factory=list, max_length=MAX_TIME_OFF)
+
+    def without_past_time_off(self, now: datetime) -> Clinician:
+        """Time off that has ended is of no use to any decision: it is not kept."""
+        return self.model_copy(update={"timeOff": [t for t in self.timeOff if t.end > now]})
 
     @field_validator("hours")
     @classmethod

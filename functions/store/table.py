@@ -41,6 +41,9 @@ THROTTLED = frozenset(
 # Claims of past cells are of no use once the time has passed; TTL deletes them a day later.
 CLAIM_RETENTION = timedelta(days=1)
 IDEMPOTENCY_RETENTION = timedelta(hours=24)
+# The configuration is one item (one consistent read gives every decision all of it); DynamoDB
+# refuses items over 400 KB. Past this much JSON a change is refused (409) instead.
+CONFIG_ROOM = 350_000
 # Every write that can be retried carries the token of its attempt on the record it writes
 # first; a retry whose conditions fail because its own earlier attempt was applied (its answer
 # lost) finds its token there and reports success instead of a false conflict.
@@ -366,6 +369,12 @@ class Store:
             version = int(item["version"]["N"]) if item else 0
             updated = change(self._config_from(item))
             values = {**updated.model_dump(mode="json"), "version": version + 1, WRITE_TOKEN: token}
+            if len(json.dumps(values)) > CONFIG_ROOM:
+                raise Conflict(
+                    "configuration_full",
+                    "The practice's configuration has no room for this change. "
+                    "Remove time off or clinicians that are no longer needed.",
+                )
             condition = "attribute_not_exists(pk)" if item is None else "version = :v"
             args: dict[str, Any] = {
                 "TableName": self.table,

@@ -15,6 +15,7 @@ import pytest
 from functions import demo
 from functions.local.token import id_token
 from functions.notify.render import when
+from tests.browser.accessibility import no_accessibility_violations
 from tests.browser.conftest import CLIENT, STAFF, outbox, screenshot
 
 GREEN, RED, GRAY = "rgb(217, 242, 223)", "rgb(248, 215, 215)", "rgb(230, 230, 230)"
@@ -129,6 +130,7 @@ def test_the_request_form_carries_the_bot_checks_token_without_the_person_seeing
 
     # Then it goes through as usual, carrying the integration's token; nothing else was asked
     page.get_by_role("heading", name="Your request was submitted").wait_for()
+    no_accessibility_violations(page)
     assert [h.get("x-aws-waf-token") for h in sent] == ["proof-of-a-browser"]
 
 

@@ -6,13 +6,14 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pyotp
 import pytest
 
 from functions.local.token import id_token
+from tests.browser.accessibility import no_accessibility_violations
 from tests.browser.conftest import ARTIFACTS, CLIENT, STAFF, outbox, screenshot
 from tests.integration.conftest import NY, at, new_request, next_weekday
 
@@ -194,6 +195,7 @@ def test_an_email_that_was_not_sent_is_shown_with_its_reason_and_sent_again_by_k
     assert "did not accept it (ServiceUnavailable)" in cell.inner_text()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.locator("#queue").screenshot(path=str(ARTIFACTS / "staff-not-sent.png"))
+    no_accessibility_violations(page)
 
     # And when they press Send Again with the keyboard
     button = cell.get_by_role("button", name="Send Again")
@@ -408,7 +410,7 @@ def restored_chen(stack: Any, staff_token: str) -> Iterator[dict[str, Any]]:
     clinicians = http(stack, "GET", "/staff/clinicians", token=staff_token)["clinicians"]
     before = next(c for c in clinicians if c["id"] == "c-chen")
     yield before
-    body = {k: v for k, v in before.items() if k != "id"}
+    body = {k: v for k, v in before.items() if k not in ("id", "etag")}
     http(stack, "PUT", "/staff/clinicians/c-chen", body, token=staff_token)
 
 
@@ -419,10 +421,12 @@ def test_clinician_hours_and_time_off_reach_availability(page, stack, restored_c
     clinicians = page.locator("#clinician-form")
     assert clinicians.get_by_label("Monday").input_value() == "08:00-12:00"
     clinicians.get_by_label("Saturday").fill("09:00-11:00")
+    # Time off is saved as it is added, and leaves the hours being edited as they are.
     clinicians.get_by_label("Time off starts").fill(f"{tuesday.isoformat()}T08:00")
     clinicians.get_by_label("Time off ends").fill(f"{tuesday.isoformat()}T10:00")
     clinicians.get_by_role("button", name="Add Time Off").click()
-    assert "(not saved yet)" in clinicians.locator("#time-off-list").inner_text()
+    clinicians.get_by_text("Time off saved").wait_for()
+    assert clinicians.get_by_label("Saturday").input_value() == "09:00-11:00"
     clinicians.get_by_role("button", name="Save Clinician").click()
     page.locator("#clinician-saved", has_text="Saved").wait_for()
 
@@ -434,14 +438,72 @@ def test_clinician_hours_and_time_off_reach_availability(page, stack, restored_c
     assert at(saturday, 10) in starts(saturday)
     assert at(tuesday, 8) not in starts(tuesday)
     assert at(tuesday, 10) in starts(tuesday)
-    # The page shows what was saved; the time off now has an id and removing it frees the time.
+    # The page shows what was saved; removing the time off frees the time at once.
     time_off = clinicians.locator("#time-off-list li")
     assert time_off.count() == 1
-    assert "(not saved yet)" not in time_off.inner_text()
     time_off.get_by_role("button", name="Remove").click()
+    clinicians.get_by_text("Time off removed").wait_for()
+    assert time_off.count() == 0
+    assert at(tuesday, 8) in starts(tuesday)
+
+
+def test_a_clinician_with_300_entries_of_time_off_is_edited_in_small_saves(
+    page, stack, staff_token, restored_chen
+):
+    # Given Mei Chen with 300 entries of time off to come (years of half days)
+    from functions import aws
+    from functions.scheduling.config import TimeOff
+
+    first = datetime.combine(day(2, 4), datetime.min.time(), NY)
+    entries = [
+        TimeOff(
+            id=f"off-{i:03d}",
+            start=first + timedelta(days=i, hours=13),
+            end=first + timedelta(days=i, hours=17),
+        )
+        for i in range(300)
+    ]
+
+    def with_time_off(config: Any) -> Any:
+        chen = config.clinicians["c-chen"].model_copy(update={"timeOff": entries})
+        return config.model_copy(update={"clinicians": {**config.clinicians, "c-chen": chen}})
+
+    aws.store().update_config(with_time_off)
+    bodies: list[int] = []
+    page.on(
+        "request",
+        lambda r: bodies.append(len(r.post_data or "")) if "/staff/clinicians/c-chen" in r.url else None,
+    )
+
+    # When staff change her hours, save, then add one more entry and remove another
+    sign_in_as_staff(page, stack)
+    page.locator("#clinicians").get_by_label("Clinician", exact=True).select_option(label="Mei Chen, LMFT")
+    clinicians = page.locator("#clinician-form")
+    assert clinicians.locator("#time-off-list li").count() == 300
+    clinicians.get_by_role("textbox", name="Friday").fill("08:00-11:00")
     clinicians.get_by_role("button", name="Save Clinician").click()
     page.locator("#clinician-saved", has_text="Saved").wait_for()
-    assert at(tuesday, 8) in starts(tuesday)
+    extra = day(3, 2)
+    clinicians.get_by_label("Time off starts").fill(f"{extra.isoformat()}T08:00")
+    clinicians.get_by_label("Time off ends").fill(f"{extra.isoformat()}T09:00")
+    clinicians.get_by_role("button", name="Add Time Off").click()
+    clinicians.get_by_text("Time off saved").wait_for()
+    clinicians.locator('#time-off-list li[data-time-off-id="off-000"]').get_by_role(
+        "button", name="Remove"
+    ).click()
+    clinicians.get_by_text("Time off removed").wait_for()
+
+    # Then every save was small (under the WAF's 8 KB for bodies), and all of it is kept
+    assert bodies
+    assert max(bodies) < 8 * 1024
+    saved = next(
+        c
+        for c in http(stack, "GET", "/staff/clinicians", token=staff_token)["clinicians"]
+        if c["id"] == "c-chen"
+    )
+    assert saved["hours"]["friday"] == [{"start": "08:00", "end": "11:00"}]
+    assert len(saved["timeOff"]) == 300
+    assert "off-000" not in {t["id"] for t in saved["timeOff"]}
 
 
 # ---- not staff -------------------------------------------------------------------------------
@@ -598,11 +660,15 @@ def restored_practice(stack: Any, staff_token: str) -> Iterator[None]:
     clinicians = {c["id"]: c for c in staff}
     yield
     for found in http(stack, "GET", "/staff/appointment-types", token=staff_token)["appointmentTypes"]:
-        body = {k: v for k, v in types.get(found["id"], {**found, "active": False}).items() if k != "id"}
+        body = {
+            k: v
+            for k, v in types.get(found["id"], {**found, "active": False}).items()
+            if k not in ("id", "etag")
+        }
         http(stack, "PUT", f"/staff/appointment-types/{found['id']}", body, token=staff_token)
     for found in http(stack, "GET", "/staff/clinicians", token=staff_token)["clinicians"]:
         before = clinicians.get(found["id"], {**found, "shownInPortal": False})
-        body = {k: v for k, v in before.items() if k != "id"}
+        body = {k: v for k, v in before.items() if k not in ("id", "etag")}
         http(stack, "PUT", f"/staff/clinicians/{found['id']}", body, token=staff_token)
 
 
@@ -756,18 +822,33 @@ def test_a_panel_that_cannot_load_leaves_the_others_working(page, stack):
     assert page.locator("#clinician-form").get_by_label("Name").input_value() != ""
 
 
-def test_saving_settings_keeps_what_another_staff_member_changed_meanwhile(
+def test_settings_saved_meanwhile_by_someone_else_are_never_overwritten(
     page, stack, staff_token, restored_settings
 ):
+    # Given the settings open on the page, and another staff member turning cancelling off meanwhile
     sign_in_as_staff(page, stack)
-    # Meanwhile, another staff member turns cancelling off.
     http(stack, "PATCH", "/staff/settings", {"scheduling": {"cancel": False}}, token=staff_token)
 
+    # When this page saves its own change
     settings = page.locator("#settings-form")
     settings.get_by_label("Minimum notice (hours)").fill("36")
     settings.get_by_role("button", name="Save Settings").click()
-    page.locator("#settings-saved", has_text="Saved").wait_for()
 
+    # Then it is refused, says so, and offers to reload; the other change stands
+    page.locator("#settings-messages").get_by_text("Someone else saved a change").wait_for()
+    portal = http(stack, "GET", "/portal")["scheduling"]
+    assert (portal["minimumNoticeHours"], portal["cancel"]) == (24, False)
+
+    no_accessibility_violations(page)
+
+    # And after Reload (by keyboard) the page shows the other change, and saving works
+    reload = page.locator("#settings-messages").get_by_role("button", name="Reload")
+    reload.focus()
+    page.keyboard.press("Enter")
+    page.locator("#messages").get_by_text("Reloaded").wait_for()
+    assert not settings.get_by_label("Clients may cancel").is_checked()
+    settings.get_by_label("Minimum notice (hours)").fill("36")
+    settings.get_by_role("button", name="Save Settings").click()
+    page.locator("#settings-saved", has_text="Saved").wait_for()
     portal = http(stack, "GET", "/portal")["scheduling"]
     assert (portal["minimumNoticeHours"], portal["cancel"]) == (36, False)
-    assert not settings.get_by_label("Clients may cancel").is_checked()  # the page shows the result

@@ -11,17 +11,11 @@ from typing import Any
 import boto3
 import pyotp
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
+from tests.browser.accessibility import no_accessibility_violations
 from tests.browser.conftest import screenshot
 
-WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 PASSWORD = "Staff-Chosen-2026!"
-
-
-def no_accessibility_violations(page: Any) -> None:
-    results = Axe().run(page, options=WCAG_21_AA)
-    assert results.violations_count == 0, results.generate_report()
 
 
 def staff_pool(stack: Any) -> str:

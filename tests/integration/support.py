@@ -256,6 +256,12 @@ EXAMPLES: dict[tuple[str, str], Callable[[World], Example]] = {
     ),
     ("GET", "/staff/clinicians"): lambda w: Example("/staff/clinicians"),
     ("PUT", "/staff/clinicians/{id}"): lambda w: Example("/staff/clinicians/c-chen", _clinician_chen()),
+    ("POST", "/staff/clinicians/{id}/time-off"): lambda w: Example(
+        "/staff/clinicians/c-okafor/time-off", {"start": at(w.day, 8), "end": at(w.day, 12)}
+    ),
+    ("DELETE", "/staff/clinicians/{id}/time-off/{entryId}"): lambda w: Example(
+        "/staff/clinicians/c-okafor/time-off/off-1"
+    ),
     ("GET", "/staff/clients"): lambda w: Example("/staff/clients"),
     ("POST", "/staff/clients"): lambda w: Example(
         "/staff/clients",

@@ -45,7 +45,12 @@ async function botCheckToken() {
 const CHECKED = new Set(["POST /requests"]);
 
 // POSTs carry an Idempotency-Key, so that a retried click never makes a second request.
-export async function api(path, { method = "GET", body, token, key, headers: extra = {} } = {}) {
+export async function api(path, options = {}) {
+  return (await versioned(path, options)).data;
+}
+
+// The answer and the version (ETag) of the record it is, to send back in If-Match.
+export async function versioned(path, { method = "GET", body, token, key, headers: extra = {} } = {}) {
   const { apiBaseUrl } = await config();
   const headers = { Accept: "application/json", ...extra };
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -63,7 +68,7 @@ export async function api(path, { method = "GET", body, token, key, headers: ext
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;
   if (!response.ok) throw new ApiError(response.status, data);
-  return data;
+  return { data, version: response.headers.get("ETag") };
 }
 
 // Times are shown in the practice's time zone, whatever the browser's.

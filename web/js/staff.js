@@ -2,7 +2,7 @@
 // clinicians' weekly hours and time off, and the clients with their portal accounts. Everything
 // a client typed is inserted as text (el()).
 
-import { addDays, api, el, formatDateTime, localDate, showError } from "./api.js";
+import { addDays, api, el, formatDateTime, localDate, showError, versioned } from "./api.js";
 import { account } from "./auth.js";
 import { mount as mountSecondFactor } from "./staff/second-factor.js";
 
@@ -185,6 +185,11 @@ async function busy(button, container, work) {
     } else {
       showError(container, error);
       markFields(button && button.form, container, error);
+      if (error.status === 412) {
+        // Someone else saved this meanwhile: reading it again shows their change (and drops
+        // this page's unsaved edits of it, which the person then makes again).
+        container.append(el("button", { type: "button", class: "secondary", onclick: reloadRecords }, "Reload"));
+      }
     }
   } finally {
     if (button) {
@@ -194,6 +199,33 @@ async function busy(button, container, work) {
       if (hadFocus && button.isConnected && dropped) button.focus();
     }
   }
+}
+
+// The version a record was read at, for If-Match: a save on an older one is refused (412).
+function ifMatch(version) {
+  return version ? { "If-Match": version } : {};
+}
+
+// Read the settings, types and clinicians again, as another staff member saved them.
+async function reloadRecords(event) {
+  const button = event.currentTarget;
+  await busy(button, button.parentElement, async () => {
+    const [settings, types, clinicians] = await Promise.all([
+      versioned("/staff/settings", { token: token() }),
+      api("/staff/appointment-types", { token: token() }),
+      api("/staff/clinicians", { token: token() }),
+    ]);
+    state.settings = settings.data;
+    state.settingsVersion = settings.version;
+    state.types = types.appointmentTypes;
+    state.clinicians = clinicians.clinicians;
+    renderSettings();
+    renderTypes();
+    renderClinicianChoice(state.clinician && state.clinician.id);
+    say($("messages"), "Reloaded: the settings, appointment types and clinicians are as saved now.");
+    $("messages").querySelector("p").tabIndex = -1;
+    $("messages").querySelector("p").focus();
+  });
 }
 
 // ---- signing in ------------------------------------------------------------------------------
@@ -275,7 +307,9 @@ function leave() {
 async function enter() {
   $("messages").replaceChildren();
   try {
-    state.settings = await api("/staff/settings", { token: token() });
+    const read = await versioned("/staff/settings", { token: token() });
+    state.settings = read.data;
+    state.settingsVersion = read.version;
   } catch (error) {
     if (error.status === 403) {
       showOnly("view-not-staff");
@@ -677,7 +711,11 @@ async function saveSettings(event) {
       scheduling: changed(scheduling, state.settings.scheduling),
     };
     const zoneBefore = zone();
-    state.settings = await api("/staff/settings", { method: "PATCH", token: token(), body });
+    const saved = await versioned("/staff/settings", {
+      method: "PATCH", token: token(), body, headers: ifMatch(state.settingsVersion),
+    });
+    state.settings = saved.data;
+    state.settingsVersion = saved.version;
     renderSettings();
     if (zone() !== zoneBefore) {
       // Every time on the page is shown in the practice's zone.
@@ -795,7 +833,7 @@ async function saveType(type, button) {
   await busy(button, $("types-messages"), async () => {
     const body = readType(field("name"), field("durationMinutes"), field("clientType").value, field("active").checked);
     const saved = await api(`/staff/appointment-types/${encodeURIComponent(type.id)}`, {
-      method: "PUT", token: token(), body,
+      method: "PUT", token: token(), body, headers: ifMatch(type.etag),
     });
     const row = keepType(saved.appointmentType);
     say($("types-messages"), `Saved ${saved.appointmentType.name}.`);
@@ -823,7 +861,7 @@ async function addClinician(event) {
   await busy($("new-clinician-add"), $("new-clinician-messages"), async () => {
     const name = required(input, "Enter the new clinician's name.");
     const saved = await createNamed("clinicians", name, {
-      name, shownInPortal: true, appointmentTypeIds: [], hours: {}, timeOff: [],
+      name, shownInPortal: true, appointmentTypeIds: [], hours: {},
     });
     state.clinicians = [...state.clinicians.filter((c) => c.id !== saved.clinician.id), saved.clinician];
     input.value = "";
@@ -901,16 +939,11 @@ function renderTimeOff() {
       const words = `${when(entry.start)} to ${when(entry.end)}`;
       return el(
         "li",
-        { dataset: { timeOffId: entry.id || "" } },
-        el("span", {}, words, entry.id ? "" : " (not saved yet)"),
+        { dataset: { timeOffId: entry.id } },
+        el("span", {}, words),
         el("button", {
           type: "button", class: "secondary", "aria-label": `Remove time off ${words}`,
-          onclick: () => {
-            state.timeOff = state.timeOff.filter((t) => t !== entry);
-            state.clinicianDirty = true;
-            renderTimeOff();
-            $("time-off-start").focus();
-          },
+          onclick: (e) => removeTimeOff(entry, words, e.currentTarget),
         }, "Remove"),
       );
     }),
@@ -918,23 +951,44 @@ function renderTimeOff() {
   $("time-off-none").hidden = entries.length > 0;
 }
 
-function addTimeOff() {
-  $("clinician-messages").replaceChildren();
-  const start = toInstant($("time-off-start").value);
-  const end = toInstant($("time-off-end").value);
-  try {
+// Time off is saved an entry at a time, whatever else is being edited: the clinician's other
+// fields keep their unsaved changes, and the clinician's version follows the save.
+function keepTimeOff(saved) {
+  const clinician = state.clinician;
+  clinician.timeOff = saved.timeOff;
+  clinician.etag = saved.etag;
+  state.clinicians = state.clinicians.map((c) => (c.id === saved.id ? { ...c, timeOff: saved.timeOff, etag: saved.etag } : c));
+  state.timeOff = saved.timeOff.map((t) => ({ id: t.id, start: t.start, end: t.end }));
+  renderTimeOff();
+}
+
+async function addTimeOff() {
+  const clinician = state.clinician;
+  if (!clinician) return;
+  await busy($("time-off-add"), $("clinician-messages"), async () => {
+    const start = toInstant($("time-off-start").value);
+    const end = toInstant($("time-off-end").value);
     if (!start || !end) throw new Error("Enter when the time off starts and ends.");
     if (Date.parse(end) <= Date.parse(start)) throw new Error("Time off must end after it starts.");
-  } catch (error) {
-    showError($("clinician-messages"), error);
-    return;
-  }
-  state.timeOff.push({ start, end });
-  state.clinicianDirty = true;
-  $("time-off-start").value = "";
-  $("time-off-end").value = "";
-  renderTimeOff();
-  say($("clinician-messages"), "Time off added. Save Clinician to keep it.");
+    const saved = await api(`/staff/clinicians/${encodeURIComponent(clinician.id)}/time-off`, {
+      method: "POST", token: token(), body: { start, end },
+    });
+    keepTimeOff(saved.clinician);
+    $("time-off-start").value = "";
+    $("time-off-end").value = "";
+    say($("clinician-messages"), `Time off saved: ${when(start)} to ${when(end)}.`);
+  });
+}
+
+async function removeTimeOff(entry, words, button) {
+  const clinician = state.clinician;
+  await busy(button, $("clinician-messages"), async () => {
+    const path = `/staff/clinicians/${encodeURIComponent(clinician.id)}/time-off/${encodeURIComponent(entry.id)}`;
+    const saved = await api(path, { method: "DELETE", token: token() });
+    keepTimeOff(saved.clinician);
+    say($("clinician-messages"), `Time off removed: ${words}.`);
+    $("time-off-start").focus();
+  });
 }
 
 const SPAN = /^(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})$/;
@@ -971,10 +1025,10 @@ async function saveClinician(event) {
       shownInPortal: $("clinician-shown").checked,
       appointmentTypeIds: [...$("clinician-types").querySelectorAll("input[data-type-id]:checked")].map((i) => i.value),
       hours: readHours(),
-      timeOff: state.timeOff.map((t) => ({ ...(t.id ? { id: t.id } : {}), start: t.start, end: t.end })),
     };
+    // Time off is saved as it is added or removed; this save leaves it as it is.
     const saved = await api(`/staff/clinicians/${encodeURIComponent(clinician.id)}`, {
-      method: "PUT", token: token(), body,
+      method: "PUT", token: token(), body, headers: ifMatch(clinician.etag),
     });
     state.clinicians = state.clinicians.map((c) => (c.id === clinician.id ? saved.clinician : c));
     renderClinicianChoice(clinician.id);
