@@ -70,10 +70,12 @@ check-openapi: $(STAMP)
 	@TABLE_NAME=unused $(BIN)/python -m functions.api.openapi | diff -q docs/openapi.json - >/dev/null \
 		|| { echo "docs/openapi.json is stale: run make openapi"; exit 1; }
 
-# cfn-lint exits 4 for warnings only (CDK's own redundant DependsOn); errors (2) fail.
+# cfn-lint: every finding fails but two that CDK writes itself: W3005 (its own redundant
+# DependsOn) and W3045 (the log bucket's LogDeliveryWrite ACL, which CloudFront's standard
+# logging needs).
 synth: $(STAMP)
 	CDK_OUTDIR=cdk.out PORTAL_CONFIG=$(CONFIG) $(BIN)/python -m infra.app
-	$(BIN)/cfn-lint cdk.out/ClientPortal.template.json || [ $$? -eq 4 ]
+	$(BIN)/cfn-lint --ignore-checks W3005 W3045 -- cdk.out/ClientPortal.template.json
 
 $(CDK): package.json
 	npm install --no-audit --no-fund

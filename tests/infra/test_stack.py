@@ -486,12 +486,13 @@ def test_an_unacknowledged_finding_fails_the_synth(tmp_path):
         app.synth()
 
 
-def test_cfn_lint_finds_no_errors(template):
+def test_cfn_lint_finds_only_what_cdk_writes_itself(template):
     from cfnlint.api import ManualArgs, lint
 
     found = lint(json.dumps(template.to_json()), config=ManualArgs(regions=[CONFIG.region]))
-    assert [m for m in found if m.rule.id.startswith("E")] == []
     assert found, "cfn-lint ran: CDK's own redundant DependsOn are reported as warnings"
+    # The two that CDK writes itself (make synth ignores them); anything else is ours.
+    assert {m.rule.id for m in found} <= {"W3005", "W3045"}, [str(m) for m in found]
 
 
 def test_the_staff_page_address_is_served(template):
