@@ -216,6 +216,10 @@ def _iso(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# What item_at writes afresh for every seeded appointment; the rest is its template's.
+_PER_ITEM = frozenset({"pk", "sk", "id", "start", "end", "createdAt", "gsi2sk", "gsi3sk"})
+
+
 class Seeder:
     """Confirmed appointments in the store's own item format (functions.store.table
     `_appointment_item`, key `keys.appointment`), holding time in gsi2, at random 15-minute
@@ -296,6 +300,7 @@ class Seeder:
                 "end": {"S": _iso(end)},
                 "createdAt": {"S": _iso(start - timedelta(days=14))},
                 "gsi2sk": {"S": keys.busy_sort(start, end, clinician)},
+                "gsi3sk": {"S": keys.calendar_sort(start, appointment_id)},
             }
         )
         return item
@@ -350,6 +355,9 @@ class Seeder:
         try:
             for _ in range(min(25, count)):
                 backend.put_item(table, self.item(past))
+            # An attribute every item copies unchanged from its template (the client, the status,
+            # ...) is one DynamoType shared by those items: nothing changes a seeded item in place.
+            shared: dict[tuple[str, int], Any] = {}
             for _ in range(count - 25):
                 values = self.item(past)
                 item: Any = Item.__new__(Item)
@@ -358,7 +366,12 @@ class Seeder:
                 attrs = LimitedSizeDict.__new__(LimitedSizeDict)
                 dict.__init__(attrs)
                 for name, value in values.items():
-                    dict.__setitem__(attrs, name, DynamoType(value))
+                    typed: Any
+                    if name in _PER_ITEM:
+                        typed = DynamoType(value)
+                    elif (typed := shared.get((name, id(value)))) is None:
+                        typed = shared[(name, id(value))] = DynamoType(value)
+                    dict.__setitem__(attrs, name, typed)
                 item.attrs = attrs
                 moto_table.items[item.hash_key][item.range_key] = item
         finally:

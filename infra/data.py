@@ -9,7 +9,11 @@ from constructs import Construct
 
 from functions.store.schema import INDEXES, PK, SK, TTL_ATTRIBUTE
 
-_PROJECTIONS = {"ALL": dynamodb.ProjectionType.ALL, "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY}
+_PROJECTIONS = {
+    "ALL": dynamodb.ProjectionType.ALL,
+    "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY,
+    "INCLUDE": dynamodb.ProjectionType.INCLUDE,
+}
 
 
 class Data(Construct):
@@ -35,6 +39,7 @@ class Data(Construct):
                     partition_key=dynamodb.Attribute(name=index["pk"], type=dynamodb.AttributeType.STRING),
                     sort_key=dynamodb.Attribute(name=index["sk"], type=dynamodb.AttributeType.STRING),
                     projection_type=_PROJECTIONS[index["projection"]],
+                    non_key_attributes=list(index["include"]) if "include" in index else None,
                 )
                 for index in INDEXES
             ],

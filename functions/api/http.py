@@ -244,8 +244,12 @@ def _responses(route: Route, model: type[BaseModel] | None) -> dict[int, Any]:
     codes = [400, 422, 429, 503]
     if route.access is not Access.PUBLIC:
         codes += [401, 403]
-    if route.gate == "anonymous_request" or route.method in ("POST", "PUT", "PATCH"):
+    if route.gate == "anonymous_request" or route.method in ("POST", "PUT", "PATCH", "DELETE"):
         codes += [403, 404, 409]
+    if "{" in route.path:
+        codes.append(404)  # an id of the wrong shape, or of nothing stored
+    if route.function == "practice" and route.method in ("PUT", "PATCH"):
+        codes.append(412)  # If-Match named a version that is no longer the stored one
     for code in sorted(set(codes)):
         answers[code] = {
             "description": _ERROR_DESCRIPTIONS[code],
@@ -260,6 +264,7 @@ _ERROR_DESCRIPTIONS = {
     403: "Not allowed, or the practice turned the feature off",
     404: "Not found",
     409: "Conflict with the current state",
+    412: "Changed meanwhile: the If-Match version is no longer the stored one (`changed_meanwhile`)",
     422: "Validation failed",
     429: "Throttled",
     503: "Temporarily unavailable; retry after the Retry-After header",

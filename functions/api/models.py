@@ -217,6 +217,42 @@ class DecisionIn(In):
     note: Text | None = None
 
 
+# ---- staff calendar (v2) ----------------------------------------------------------------------
+
+
+class CalendarClientOut(Out):
+    firstName: str
+    lastName: str
+    clientId: str | None = None
+
+
+class StaffAppointmentOut(AppointmentOut):
+    client: CalendarClientOut
+    madeBy: Literal["portal", "staff"]
+
+
+class StaffAppointmentsOut(Out):
+    appointments: list[StaffAppointmentOut]
+
+
+class AppointmentEnvelope(Out):
+    appointment: AppointmentOut
+
+
+class BookIn(In):
+    clientId: Id
+    clinicianId: Id
+    appointmentTypeId: Id
+    start: Instant
+    note: Text | None = None
+
+
+class StaffMoveIn(In):
+    start: Instant
+    clinicianId: Id | None = None
+    note: Text | None = None
+
+
 class ApproveIn(DecisionIn):
     start: Instant | None = None
     clinicianId: Id | None = None

@@ -27,7 +27,7 @@ def document() -> dict[str, Any]:
     schema = app.get_openapi_json_schema(
         title=TITLE,
         version=VERSION,
-        description="The public HTTP contract of the client portal (contract v1). "
+        description="The public HTTP contract of the client portal (contract v2: every operation it lists). "
         "Errors always have the body {error: {code, message, fields?}}.",
         security_schemes={
             "cognito": HTTPBearer(
@@ -45,6 +45,8 @@ def document() -> dict[str, Any]:
             _add_examples_and_links(operation)
             if method == "post" and path:
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+            if method in ("put", "patch") and "412" in operation["responses"]:
+                operation.setdefault("parameters", []).append(IF_MATCH_PARAMETER)
             if method == "put":
                 operation.setdefault("parameters", []).append(IF_NONE_MATCH_PARAMETER)
                 operation["responses"]["400"]["description"] = (
@@ -60,6 +62,17 @@ IDEMPOTENCY_PARAMETER = {
     "description": "The same key with the same body returns the first response again and changes nothing; "
     "with another body it is a 409. Keys are kept for 24 hours.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+
+IF_MATCH_PARAMETER = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The entity tag (`ETag`) of the version this change was made on. When the stored "
+    "record has changed since, the answer is a 412 `changed_meanwhile` and nothing changes; `*` "
+    "matches any stored version. Without it the change applies to whatever is stored.",
+    "schema": {"type": "string", "maxLength": 1000},
 }
 
 
@@ -109,6 +122,15 @@ BODY_EXAMPLES: dict[str, dict[str, Any]] = {
         "hours": _HOURS,
     },
     "post_client": _PERSON,
+    "book_appointment": {
+        "clientId": "demo-client",
+        "clinicianId": "c-rivera",
+        "appointmentTypeId": "session",
+        "start": _START,
+        "note": "Booked by phone.",
+    },
+    "move_appointment": {"start": "2030-03-05T14:00:00-05:00", "note": "Dr. Rivera is away that morning."},
+    "cancel_appointment": {"note": "The clinician is ill; we will call you."},
 }
 QUERY_EXAMPLES: dict[str, dict[str, str]] = {
     "get_availability": {
@@ -119,6 +141,7 @@ QUERY_EXAMPLES: dict[str, dict[str, str]] = {
     },
     "get_clinicians": {"clientType": "new"},
     "get_requests": {"status": "pending", "limit": "50"},
+    "get_appointments": {"from": "2030-03-04", "to": "2030-03-10", "clinicianId": "c-rivera"},
 }
 PATH_EXAMPLES = {"put_type": "couples", "put_clinician": "c-rivera", "post_invite": "demo-client"}
 
@@ -147,6 +170,13 @@ LINKS: dict[tuple[str, str], dict[str, tuple[str, dict[str, str]]]] = {
         "DenyTheChange": ("post_deny", {"id": "$response.body#/request/id"}),
     },
     ("post_client", "201"): {"InviteTheClient": ("post_invite", {"id": "$response.body#/client/id"})},
+    ("book_appointment", "201"): {
+        "MoveTheAppointment": ("move_appointment", {"id": "$response.body#/appointment/id"}),
+        "CancelTheAppointment": ("cancel_appointment", {"id": "$response.body#/appointment/id"}),
+    },
+    ("move_appointment", "200"): {
+        "CancelTheAppointment": ("cancel_appointment", {"id": "$response.body#/appointment/id"}),
+    },
 }
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from functions.scheduling.config import PracticeConfig
-from functions.scheduling.lifecycle import Appointment, Request
+from functions.scheduling.lifecycle import Appointment, CalendarEntry, Request
 
-from .models import AppointmentOut, ClientOut, RequestOut, StaffRequestOut
+from .models import AppointmentOut, ClientOut, RequestOut, StaffAppointmentOut, StaffRequestOut
 
 
 def instant(config: PracticeConfig, value: datetime) -> str:
@@ -60,6 +60,26 @@ def staff_request(
     if notification:
         extra["notification"] = notification
     return StaffRequestOut.model_validate({**_request_fields(config, r), **extra})
+
+
+def staff_appointment(config: PracticeConfig, e: CalendarEntry) -> StaffAppointmentOut:
+    """A block of the staff calendar: the appointment and its client's name."""
+    values: dict[str, object] = {
+        "id": e.id,
+        "status": e.status,
+        "clinicianId": e.clinicianId,
+        "clinicianName": config.clinician_name(e.clinicianId),
+        "appointmentTypeId": e.appointmentTypeId,
+        "start": instant(config, e.start),
+        "end": instant(config, e.end),
+        **_optional(config, requestedStart=e.requestedStart, requestedEnd=e.requestedEnd),
+        "client": {"firstName": e.clientName.firstName, "lastName": e.clientName.lastName}
+        | ({"clientId": e.clientId} if e.clientId else {}),
+        "madeBy": e.madeBy,
+    }
+    if e.pendingRequestId and e.status != "confirmed":
+        values["pendingRequestId"] = e.pendingRequestId
+    return StaffAppointmentOut.model_validate(values)
 
 
 def appointment(config: PracticeConfig, a: Appointment) -> AppointmentOut:

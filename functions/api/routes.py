@@ -51,6 +51,7 @@ FUNCTIONS: dict[str, str] = {
     "review": "functions.review.decide",
     "practice": "functions.review.practice",
     "clients": "functions.review.clients",
+    "calendar": "functions.review.calendar",
     "docs": "functions.request.docs",
 }
 
@@ -112,6 +113,33 @@ ROUTES: tuple[Route, ...] = (
         A,
         "Send a request's email again after it could not be sent",
         202,
+    ),
+    Route(
+        "GET",
+        "/staff/appointments",
+        "calendar",
+        "get_appointments",
+        A,
+        "The calendar: appointments and pending requests in a date range",
+    ),
+    Route(
+        "POST", "/staff/appointments", "calendar", "book_appointment", A, "Book a confirmed appointment", 201
+    ),
+    Route(
+        "POST",
+        "/staff/appointments/{id}/reschedule",
+        "calendar",
+        "move_appointment",
+        A,
+        "Move a confirmed appointment",
+    ),
+    Route(
+        "POST",
+        "/staff/appointments/{id}/cancel",
+        "calendar",
+        "cancel_appointment",
+        A,
+        "Cancel a confirmed appointment",
     ),
     Route("GET", "/staff/settings", "practice", "get_settings", A, "The practice's settings"),
     Route("PATCH", "/staff/settings", "practice", "patch_settings", A, "Change the practice's settings"),

@@ -6,6 +6,7 @@
 | a new request approved                   | appointment confirmed + invite REQUEST  | client              |
 | a reschedule approved                    | appointment moved + invite REQUEST      | client              |
 | a cancellation approved                  | appointment cancelled + invite CANCEL   | client              |
+| staff booked, moved or cancelled one     | as the approval of that kind above      | client              |
 | a denial, any other change               | nothing (the practice calls the client) |                     |
 | staff asking to send a failed email again | that email once more                    | as the first time   |
 """
@@ -65,6 +66,8 @@ def notices(event_name: str, old_image: Mapping[str, Any], new_image: Mapping[st
     if after is None:
         return []
     if event_name == "INSERT":
+        if after.madeBy == "staff" and after.status == "approved":
+            return [Notice(APPROVED[after.kind], after)]
         return [Notice("received", after)] if after.status == "pending" else []
     if again := _resend(old_image, new_image, after):
         return again

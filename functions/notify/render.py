@@ -26,6 +26,16 @@ SUBJECTS = {
     "cancelled": "Your appointment has been cancelled",
 }
 KINDS = {"new": "New appointment", "reschedule": "Reschedule", "cancel": "Cancellation"}
+# The first sentence of a client's email: a decision on their request, or staff's own change.
+LEADS = {
+    ("confirmed", "portal"): "{practice} has confirmed your appointment.",
+    ("confirmed", "staff"): "{practice} has booked an appointment for you.",
+    ("moved", "portal"): "{practice} has approved your request to reschedule.",
+    ("moved", "staff"): "{practice} has moved your appointment to a new time.",
+    ("cancelled", "portal"): "{practice} has cancelled your appointment as you asked.",
+    ("cancelled", "staff"): "{practice} has cancelled your appointment. Please contact the practice "
+    "if you would like another time.",
+}
 CHANGED = {"start": "the time", "clinicianId": "the clinician", "appointmentTypeId": "the appointment type"}
 
 
@@ -73,6 +83,8 @@ def render(
         "previous": when(config, r.originalStart) if r.originalStart else "",
         "staff_url": staff_url,
     }
+    if not notice.to_practice:
+        values["lead"] = LEADS[(notice.kind, r.madeBy)].format(practice=config.practice.name)
     text_extra = {"original": "", "changes": "", "note": ""}
     html_extra = dict(text_extra)
     if r.kind == "reschedule" and r.originalStart and notice.kind == "received":

@@ -24,6 +24,9 @@ AppointmentStatus = Literal[
 ]
 RequestKind = Literal["new", "reschedule", "cancel"]
 RequestStatus = Literal["pending", "approved", "denied"]
+# Who made an appointment or a change: the client through the portal (a request staff review)
+# or staff themselves (decided at once).
+MadeBy = Literal["portal", "staff"]
 HOLDING: frozenset[str] = frozenset({"requested", "confirmed", "reschedule_requested", "cancel_requested"})
 
 
@@ -53,12 +56,36 @@ class Appointment(Model):
     sequence: int = 0
     # How many requests this appointment has had; request ids are "<appointment id>-<n>".
     requests: int = 1
+    madeBy: MadeBy = "portal"
     version: int = 1
     createdAt: datetime
 
     @property
     def holds_time(self) -> bool:
         return self.status in HOLDING
+
+
+class ClientName(Model):
+    firstName: str
+    lastName: str
+
+
+class CalendarEntry(Model):
+    """An appointment as the staff calendar shows it: what the calendar index holds."""
+
+    id: str
+    status: AppointmentStatus
+    clinicianId: str
+    appointmentTypeId: str
+    start: datetime
+    end: datetime
+    clientId: str | None = None
+    clientName: ClientName
+    madeBy: MadeBy = "portal"
+    pendingRequestId: str | None = None
+    requestedStart: datetime | None = None
+    requestedEnd: datetime | None = None
+    requestedClinicianId: str | None = None
 
 
 class Request(Model):
@@ -83,6 +110,8 @@ class Request(Model):
     changes: list[str] = Field(default_factory=list)
     # The appointment's sequence once this request was decided, for the calendar invite.
     sequence: int = 0
+    # "staff": a change staff made themselves (approved as it was made), not a client's request.
+    madeBy: MadeBy = "portal"
     version: int = 1
     createdAt: datetime
     decidedAt: datetime | None = None
@@ -134,7 +163,7 @@ def _contacts(client: ClientDetails) -> list[str]:
 
 def _counted(request: Request) -> bool:
     """Whether a request counts against its contacts' limit: a new one made without signing in."""
-    return request.kind == "new" and not request.signedIn
+    return request.kind == "new" and not request.signedIn and request.madeBy == "portal"
 
 
 def _decided_tallies(request: Request) -> list[Tally]:
@@ -311,8 +340,8 @@ def request_reschedule(
     )
     # The new time is claimed now, so that nobody else can take it while staff decide; cells the
     # appointment already holds (a move by less than its length) stay with the appointment.
-    held = _cells_of(appointment.clinicianId, appointment.start, appointment.end)
-    wanted = _cells_of(clinician_id, start, end)
+    held = cells_of(appointment.clinicianId, appointment.start, appointment.end)
+    wanted = cells_of(clinician_id, start, end)
     _, claim = claims_moves(held, wanted)
     return Plan(moved, request, appointment.version, None, claim=claim)
 
@@ -345,7 +374,7 @@ def request_cancel(
     return Plan(moved, request, appointment.version, None)
 
 
-def _cells_of(clinician_id: str, start: datetime, end: datetime) -> list[Claim]:
+def cells_of(clinician_id: str, start: datetime, end: datetime) -> list[Claim]:
     return [Claim(clinician_id, c) for c in claims.cells(start, end)]
 
 
@@ -363,9 +392,9 @@ def _pending(appointment: Appointment, request: Request) -> None:
 
 def _held(appointment: Appointment, request: Request) -> list[Claim]:
     """Every cell held for this appointment while the request is pending."""
-    held = _cells_of(appointment.clinicianId, appointment.start, appointment.end)
+    held = cells_of(appointment.clinicianId, appointment.start, appointment.end)
     if request.holds_time:
-        held += [c for c in _cells_of(request.clinicianId, request.start, request.end) if c not in set(held)]
+        held += [c for c in cells_of(request.clinicianId, request.start, request.end) if c not in set(held)]
     return held
 
 
@@ -438,7 +467,7 @@ def approve(
         }
     )
     release, claim = claims_moves(
-        _held(appointment, request), _cells_of(final_clinician, final_start, final_end)
+        _held(appointment, request), cells_of(final_clinician, final_start, final_end)
     )
     return Plan(
         confirmed,
@@ -501,7 +530,7 @@ def deny(appointment: Appointment, request: Request, *, now: datetime, note: str
                 "version": appointment.version + 1,
             }
         )
-        kept = _cells_of(appointment.clinicianId, appointment.start, appointment.end)
+        kept = cells_of(appointment.clinicianId, appointment.start, appointment.end)
         release = [c for c in _held(appointment, request) if c not in set(kept)]
     return Plan(
         after,

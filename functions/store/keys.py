@@ -77,6 +77,11 @@ def requests_by_status(status: str) -> str:
 
 CLIENTS = "CLIENTS"
 BUSY = "BUSY"
+CALENDAR = "CALENDAR"
+
+
+def calendar_sort(start: datetime, appointment_id: str) -> str:
+    return f"{compact(start)}#{appointment_id}"
 
 
 def busy_sort(start: datetime, end: datetime, clinician_id: str) -> str:

@@ -5,17 +5,41 @@ from __future__ import annotations
 from typing import Any
 
 PK, SK = "pk", "sk"
-GSI1, GSI2 = "gsi1", "gsi2"
+GSI1, GSI2, GSI3 = "gsi1", "gsi2", "gsi3"
 TTL_ATTRIBUTE = "expiresAt"
 
-KEY_ATTRIBUTES = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
+KEY_ATTRIBUTES = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk")
 
 # gsi1: overloaded look-ups (a client's appointments, requests by status, clients by creation).
 # gsi2: time held per practice, keys only: the sort key encodes start, end and clinician.
+# gsi3: the staff calendar: appointments that hold time, by start, with what a calendar block
+# shows (the client's name, never their date of birth, contact details or comments).
+CALENDAR_ATTRIBUTES = (
+    "id",
+    "status",
+    "clinicianId",
+    "appointmentTypeId",
+    "start",
+    "end",
+    "clientId",
+    "clientName",
+    "madeBy",
+    "pendingRequestId",
+    "requestedStart",
+    "requestedEnd",
+    "requestedClinicianId",
+)
 INDEXES: tuple[dict[str, Any], ...] = (
     {"name": GSI1, "pk": "gsi1pk", "sk": "gsi1sk", "projection": "ALL"},
     {"name": GSI2, "pk": "gsi2pk", "sk": "gsi2sk", "projection": "KEYS_ONLY"},
+    {"name": GSI3, "pk": "gsi3pk", "sk": "gsi3sk", "projection": "INCLUDE", "include": CALENDAR_ATTRIBUTES},
 )
+
+
+def _projection(index: dict[str, Any]) -> dict[str, Any]:
+    if index["projection"] == "INCLUDE":
+        return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index["include"])}
+    return {"ProjectionType": index["projection"]}
 
 
 def create_table_request(table_name: str) -> dict[str, Any]:
@@ -32,7 +56,7 @@ def create_table_request(table_name: str) -> dict[str, Any]:
                     {"AttributeName": index["pk"], "KeyType": "HASH"},
                     {"AttributeName": index["sk"], "KeyType": "RANGE"},
                 ],
-                "Projection": {"ProjectionType": index["projection"]},
+                "Projection": _projection(index),
             }
             for index in INDEXES
         ],
@@ -60,6 +84,12 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "read": ("PRACTICE", "APPT#*", "IDEM#*"),
         "write": ("APPT#*", "CLAIM#*", "IDEM#*", "TALLY#*"),
         GSI1: ("REQUESTS#*",),
+    },
+    # The staff calendar: it reads clients (to book one), never writes them.
+    "calendar": {
+        "read": ("PRACTICE", "APPT#*", "CLIENT#*", "IDEM#*"),
+        "write": ("APPT#*", "CLAIM#*", "IDEM#*"),
+        GSI3: ("CALENDAR",),
     },
     "practice": {"read": ("PRACTICE",), "write": ("PRACTICE",)},
     "clients": {

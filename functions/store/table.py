@@ -16,11 +16,11 @@ from pydantic import BaseModel
 
 from functions.scheduling.config import MAX_DURATION_MINUTES, PracticeConfig
 from functions.scheduling.errors import Conflict, Invalid, NotFound, Unavailable
-from functions.scheduling.lifecycle import Appointment, ClientRecord, Plan, Request
+from functions.scheduling.lifecycle import Appointment, CalendarEntry, ClientRecord, Plan, Request
 from functions.scheduling.slots import Busy
 
 from . import keys
-from .schema import GSI1, GSI2, TTL_ATTRIBUTE
+from .schema import CALENDAR_ATTRIBUTES, GSI1, GSI2, GSI3, TTL_ATTRIBUTE
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -66,6 +66,7 @@ class Snapshot:
     appointment: Appointment | None = None
     request: Request | None = None
     client_id: str | None = None
+    client: ClientRecord | None = None
     idempotency: Idempotency | None = None
 
 
@@ -141,6 +142,7 @@ class Store:
         appointment_id: str | None = None,
         request_id: str | None = None,
         user_sub: str | None = None,
+        client_id: str | None = None,
         idempotency_scope: str | None = None,
         now: datetime | None = None,
     ) -> Snapshot:
@@ -152,6 +154,8 @@ class Store:
                 wanted["request"] = keys.request(appointment_id, request_id)
         if user_sub is not None:
             wanted["user"] = keys.user(user_sub)
+        if client_id is not None:
+            wanted["client"] = keys.client(client_id)
         if idempotency_scope is not None:
             wanted["idempotency"] = keys.idempotency(idempotency_scope)
         found = self._batch_get(list(wanted.values()))
@@ -167,6 +171,8 @@ class Store:
             snapshot.request = _record(Request, item)
         if (item := get("user")) is not None:
             snapshot.client_id = item["clientId"]["S"]
+        if (item := get("client")) is not None:
+            snapshot.client = _record(ClientRecord, item)
         if (item := get("idempotency")) is not None and idempotency_scope is not None:
             snapshot.idempotency = self._idempotency_from(idempotency_scope, item, now or datetime.now(UTC))
         return snapshot
@@ -200,6 +206,29 @@ class Store:
             if held_end > start and held_start < end:
                 found.append(Busy(clinician_id, held_start, held_end))
         return found
+
+    def calendar(
+        self, start: datetime, end: datetime, clinician_id: str | None = None
+    ) -> list[CalendarEntry]:
+        """Appointments that hold time between two instants, by start, from the calendar index:
+        one query (paged past 1 MB), whatever the number of appointments stored elsewhere."""
+        args: dict[str, Any] = {
+            "IndexName": GSI3,
+            "KeyConditionExpression": "gsi3pk = :p AND gsi3sk BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": {
+                ":p": {"S": keys.CALENDAR},
+                ":lo": {"S": keys.compact(start - timedelta(minutes=MAX_DURATION_MINUTES))},
+                # Every appointment starting before `end`: "#" sorts after the compact time.
+                ":hi": {"S": keys.compact(end)},
+            },
+            "ProjectionExpression": ", ".join(f"#{i}" for i in range(len(CALENDAR_ATTRIBUTES))),
+            "ExpressionAttributeNames": {f"#{i}": name for i, name in enumerate(CALENDAR_ATTRIBUTES)},
+        }
+        if clinician_id is not None:
+            args["FilterExpression"] = "clinicianId = :c"
+            args["ExpressionAttributeValues"][":c"] = {"S": clinician_id}
+        entries = [_record(CalendarEntry, item) for item in self._query(**args)]
+        return [e for e in entries if e.end > start and e.start < end]
 
     def client_appointments(self, client_id: str, ending_after: datetime) -> list[Appointment]:
         low = keys.compact(ending_after - timedelta(minutes=MAX_DURATION_MINUTES))
@@ -646,13 +675,19 @@ def _appointment_item(a: Appointment) -> dict[str, Any]:
     values["gsi1sk"] = f"{keys.compact(a.start)}#{a.id}" if a.clientId else None
     values["gsi2pk"] = keys.BUSY if a.holds_time else None
     values["gsi2sk"] = keys.busy_sort(a.start, a.end, a.clinicianId) if a.holds_time else None
+    # The staff calendar's index, with the client's name for its blocks.
+    values["clientName"] = {"firstName": a.client.firstName, "lastName": a.client.lastName}
+    values["gsi3pk"] = keys.CALENDAR if a.holds_time else None
+    values["gsi3sk"] = keys.calendar_sort(a.start, a.id) if a.holds_time else None
     return values
 
 
 def _request_item(r: Request) -> dict[str, Any]:
     values: dict[str, Any] = {"type": "request", **r.model_dump(mode="json")}
-    values["gsi1pk"] = keys.requests_by_status(r.status)
-    values["gsi1sk"] = f"{values['createdAt']}#{r.id}"
+    # Staff's own changes are not requests anyone reviews: they stay out of the queue's lists.
+    reviewed = r.madeBy == "portal"
+    values["gsi1pk"] = keys.requests_by_status(r.status) if reviewed else None
+    values["gsi1sk"] = f"{values['createdAt']}#{r.id}" if reviewed else None
     values["gsi2pk"] = keys.BUSY if r.holds_time else None
     values["gsi2sk"] = keys.busy_sort(r.start, r.end, r.clinicianId) if r.holds_time else None
     return values

@@ -247,6 +247,24 @@ EXAMPLES: dict[tuple[str, str], Callable[[World], Example]] = {
         f"/staff/requests/{w.pending_a}/deny", {"note": "Fully booked"}
     ),
     ("POST", "/staff/requests/{id}/resend"): lambda w: Example(f"/staff/requests/{w.not_sent}/resend"),
+    ("GET", "/staff/appointments"): lambda w: Example(
+        "/staff/appointments", query={"from": w.day.isoformat(), "to": w.day.isoformat()}
+    ),
+    ("POST", "/staff/appointments"): lambda w: Example(
+        "/staff/appointments",
+        {
+            "clientId": "client-b",
+            "clinicianId": "c-okafor",
+            "appointmentTypeId": "session",
+            "start": at(w.day, 8),
+        },
+    ),
+    ("POST", "/staff/appointments/{id}/reschedule"): lambda w: Example(
+        f"/staff/appointments/{w.appointment_a}/reschedule", {"start": at(w.day, 16), "note": "Moved"}
+    ),
+    ("POST", "/staff/appointments/{id}/cancel"): lambda w: Example(
+        f"/staff/appointments/{w.appointment_a}/cancel", {"note": "The clinician is ill"}
+    ),
     ("GET", "/staff/settings"): lambda w: Example("/staff/settings"),
     ("PATCH", "/staff/settings"): lambda w: Example("/staff/settings", {"scheduling": {"horizonDays": 90}}),
     ("GET", "/staff/appointment-types"): lambda w: Example("/staff/appointment-types"),
