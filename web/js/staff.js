@@ -2,9 +2,12 @@
 // clinicians' weekly hours and time off, and the clients with their portal accounts. Everything
 // a client typed is inserted as text (el()).
 
-import { addDays, api, el, formatDateTime, localDate, showError, versioned } from "./api.js";
+import { api, versioned } from "./api.js";
 import { account } from "./auth.js";
+import { el } from "./dom.js";
+import { markFields, refuse, required, say, showError, wholeNumber as wholeNumberOf } from "./forms.js";
 import { mount as mountSecondFactor } from "./staff/second-factor.js";
+import { addDays, formatDateTime, instant, localDate, today, wallTime } from "./zone.js";
 
 const $ = (id) => document.getElementById(id);
 // Staff sign in to the staff user pool, which requires an authenticator app.
@@ -52,44 +55,15 @@ function zone() {
 
 const pad = (n) => String(n).padStart(2, "0");
 
-function wallParts(ms, timeZone) {
-  const format = new Intl.DateTimeFormat("en-US", {
-    timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
-    hour: "2-digit", minute: "2-digit", second: "2-digit",
-  });
-  const parts = Object.fromEntries(format.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
-  if (parts.hour === "24") parts.hour = "00";
-  return parts;
-}
-
-// Minutes the zone is ahead of UTC at an instant (New York in winter: -300).
-function offsetMinutes(ms, timeZone) {
-  const p = wallParts(ms, timeZone);
-  const wall = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
-  return Math.round((wall - Math.floor(ms / 1000) * 1000) / 60000);
-}
-
 // An instant as a datetime-local value (YYYY-MM-DDTHH:MM) on the practice's clock.
-function toLocalInput(iso, timeZone = zone()) {
-  const p = wallParts(Date.parse(iso), timeZone);
-  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+function toLocalInput(iso) {
+  return wallTime(iso, zone());
 }
 
-// A datetime-local value read on the practice's clock, as an ISO instant with the zone's offset
-// at that moment (so a summer time gets -04:00 and a winter time -05:00 in New York). Null for
-// an empty value or a wall time that does not exist (the hour skipped when clocks go forward).
-function toInstant(value, timeZone = zone()) {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value || "");
-  if (!m) return null;
-  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
-  let ms = wall - offsetMinutes(wall, timeZone) * 60000;
-  ms = wall - offsetMinutes(ms, timeZone) * 60000;
-  const local = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}`;
-  if (toLocalInput(new Date(ms).toISOString(), timeZone) !== local) return null;
-  const offset = offsetMinutes(ms, timeZone);
-  const sign = offset < 0 ? "-" : "+";
-  const abs = Math.abs(offset);
-  return `${local}:00${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+// A datetime-local value read on the practice's clock, as an ISO instant (null when the value is
+// empty or a time the clocks skipped).
+function toInstant(value) {
+  return instant(value, zone());
 }
 
 function when(iso) {
@@ -105,57 +79,6 @@ function user() {
 function token() {
   const signedIn = user();
   return signedIn ? signedIn.token : undefined;
-}
-
-// Marks a field as wrong, puts the cursor in it and stops the work with the message.
-function refuse(input, message) {
-  input.setAttribute("aria-invalid", "true");
-  input.focus();
-  throw new Error(message);
-}
-
-// A field's trimmed value, refused with the message when empty.
-function required(input, message) {
-  input.removeAttribute("aria-invalid");
-  const value = input.value.trim();
-  if (!value) refuse(input, message);
-  return value;
-}
-
-// Ties the server's field errors to the form's fields (by their name): each line says the
-// field's label and describes the field, which is marked invalid; the first one gets the cursor.
-// What an earlier answer marked is cleared first.
-function markFields(form, container, error) {
-  if (!form) return;
-  for (const input of form.querySelectorAll("[data-server-error]")) {
-    input.removeAttribute("aria-invalid");
-    const before = input.dataset.serverError;
-    if (before) input.setAttribute("aria-describedby", before);
-    else input.removeAttribute("aria-describedby");
-    delete input.dataset.serverError;
-  }
-  if (!error.fields || !error.fields.length) return;
-  const lines = container.querySelectorAll("p.error");
-  let first = null;
-  error.fields.forEach((problem, i) => {
-    const name = String(problem.field).split(".").pop();
-    const input = form.querySelector(`[name="${CSS.escape(name)}"]`);
-    const line = lines[i + 1];
-    if (!input || !line) return;
-    const label = input.labels && input.labels.length ? input.labels[0].textContent.trim() : name;
-    line.textContent = `${label}: ${problem.message}`;
-    line.id = `${input.id}-server-error`;
-    const before = input.getAttribute("aria-describedby") || "";
-    input.dataset.serverError = before;
-    input.setAttribute("aria-describedby", `${before} ${line.id}`.trim());
-    input.setAttribute("aria-invalid", "true");
-    first ||= input;
-  });
-  if (first) first.focus();
-}
-
-function say(container, text) {
-  container.replaceChildren(el("p", { class: "note", role: "status" }, text));
 }
 
 function typeName(id) {
@@ -577,9 +500,9 @@ async function loadSlots() {
   try {
     const typeId = $("approve-type").value;
     const type = state.types.find((t) => t.id === typeId);
-    const today = localDate(new Date().toISOString(), zone());
+    const now = today(zone());
     const requested = localDate(deciding.request.start, zone());
-    const from = requested > today ? requested : today;
+    const from = requested > now ? requested : now;
     const query = new URLSearchParams({
       clientType: type ? type.clientType : "new", from, to: addDays(from, 6), clinicianId: $("approve-clinician").value,
     });
@@ -677,12 +600,7 @@ function renderSettings() {
 }
 
 function wholeNumber(field, label, min, max) {
-  const input = typeof field === "string" ? $(field) : field;
-  const value = Number(input.value);
-  const ok = input.value.trim() !== "" && Number.isInteger(value) && value >= min && value <= max;
-  input.removeAttribute("aria-invalid");
-  if (!ok) refuse(input, `${label} must be a whole number from ${min} to ${max}.`);
-  return value;
+  return wholeNumberOf(typeof field === "string" ? $(field) : field, label, min, max);
 }
 
 async function saveSettings(event) {
