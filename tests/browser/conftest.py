@@ -63,11 +63,14 @@ def page(browser: Any, stack: LocalStack) -> Iterator[Any]:
     opened = context.new_page()
     opened.set_default_timeout(10_000)
     errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
+    uncaught: list[str] = []
+    opened.on("pageerror", lambda error: uncaught.append(f"{error}\n{error.stack}"))
     opened.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     yield opened
     context.close()
     assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
+    # A page's script never fails unseen (a module that did not load, a name it lacks).
+    assert not uncaught, uncaught
 
 
 def screenshot(page: Any, name: str) -> None:

@@ -17,6 +17,7 @@ from functions.store.schema import INDEXES
 from infra import bundling
 from infra.app import build
 from infra.config import DeployConfig
+from infra.web import WEB
 
 CONFIG = DeployConfig.load()
 
@@ -458,6 +459,21 @@ def test_web_bucket_is_private_encrypted_and_served_through_oac(template):
     )
     deployment = next(iter(resources(template, "Custom::CDKBucketDeployment").values()))
     assert "SourceMarkersConfig" in json.dumps(deployment) or "SourceMarkers" in json.dumps(deployment)
+
+
+def test_the_pages_are_published_with_every_file_under_web(template, outdir):
+    # Given the asset of the pages that the site bucket's deployment unpacks
+    deployment = json.dumps(next(iter(resources(template, "Custom::CDKBucketDeployment").values())))
+    [pages] = [p for p in outdir.glob("asset.*") if (p / "staff.html").is_file()]
+    assert f"{pages.name.removeprefix('asset.')}.zip" in deployment
+
+    # Then it holds every file under web/, the modules in its subfolders (js/staff/) as well:
+    # nothing lists the pages' files one by one
+    def files(top: Path) -> set[str]:
+        return {p.relative_to(top).as_posix() for p in top.rglob("*") if p.is_file()}
+
+    assert files(pages) == files(WEB)
+    assert {"js/staff.js", "js/staff/queue.js", "js/zone.js"} <= files(pages)
 
 
 def test_outputs_for_the_portal_and_sign_in(template):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import socket
 import time
 import urllib.error
@@ -15,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import boto3
 import jwt
@@ -22,6 +24,7 @@ import pyotp
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from functions.local.gateway import WEB
 from functions.local.provision import CLIENT, STAFF
 from functions.local.stack import LocalStack
 from functions.local.token import id_token
@@ -492,6 +495,37 @@ def test_the_staff_page_may_not_be_framed_and_the_pages_call_only_their_own_orig
     assert directives["portal"]["frame-ancestors"] == "'self' http://127.0.0.1:* http://localhost:*"
     # and both call their own origin only (the API and /cognito are on it)
     assert {d["connect-src"] for d in directives.values()} == {"'self'"}
+
+
+def test_every_module_the_pages_load_is_served_as_javascript(stack):
+    # Given the pages' module scripts and what they import, followed from the served pages
+    def fetched(path: str) -> tuple[str, str]:
+        with urllib.request.urlopen(stack.url + path, timeout=10) as answer:
+            return answer.headers.get_content_type(), answer.read().decode()
+
+    pending = [
+        urljoin(page, src)
+        for page in ("/", "/staff")
+        for src in re.findall(r'<script type="module" src="([^"]+)"', fetched(page)[1])
+    ]
+    modules: dict[str, str] = {}
+    while pending:
+        path = pending.pop()
+        if path in modules:
+            continue
+        # Then each one is there, as JavaScript (a browser runs no module served as anything else)
+        kind, text = fetched(path)
+        assert kind in {"text/javascript", "application/javascript"}, (path, kind)
+        modules[path] = text
+        pending += [
+            urljoin(path, found) for found in re.findall(r'^import [^;]*?"(\.{1,2}/[^"]+)";$', text, re.M)
+        ]
+
+    # and every module under web/js is one of them: none is left out of the pages (and their
+    # policy, 'self', lets each one run)
+    under = sorted(f"/{p.relative_to(WEB).as_posix()}" for p in (WEB / "js").rglob("*.js"))
+    assert sorted(modules) == under
+    assert {"/js/staff.js", "/js/staff/queue.js", "/js/zone.js"} <= set(modules)
 
 
 # Found by Schemathesis' coverage phase: http.server answered TRACE (and any method it had no

@@ -1,8 +1,11 @@
 // The client portal: request an appointment (with or without an account), see appointments,
 // ask to reschedule or cancel. Follows the steps and labels of the practice's help article.
 
-import { addDays, api, el, formatDateTime, formatTime, localDate, showError } from "./api.js";
+import { api } from "./api.js";
 import { currentUser, setNewPassword, signIn, signOut } from "./auth.js";
+import { el } from "./dom.js";
+import { showError } from "./forms.js";
+import { addDays, formatDateTime, formatDay, formatTime, localDate, today } from "./zone.js";
 
 const $ = (id) => document.getElementById(id);
 const VIEWS = ["home", "choose", "times-panel", "review", "details-form", "done", "sign-in", "appointments", "appointment"];
@@ -123,7 +126,7 @@ async function loadClinicians() {
 
 async function viewTimes() {
   state.clinicianId = $("clinician").value;
-  state.weekStart = state.weekStart || localDate(new Date().toISOString(), zone());
+  state.weekStart = state.weekStart || today(zone());
   show("times-panel");
   await loadWeek();
 }
@@ -148,8 +151,7 @@ async function loadWeek() {
   for (let i = 0; i < 7; i += 1) byDay.set(addDays(from, i), []);
   for (const slot of found.slots) byDay.get(localDate(slot.start, zone()))?.push(slot);
   for (const [day, slots] of byDay) {
-    const title = new Intl.DateTimeFormat("en-US", { weekday: "short", month: "short", day: "numeric", timeZone: "UTC" })
-      .format(new Date(`${day}T12:00:00Z`));
+    const title = formatDay(day);
     week.append(
       el("div", { class: "day" }, el("h3", {}, title),
         ...slots.map((slot) => {
@@ -352,7 +354,7 @@ async function startReschedule() {
   state.mode = "reschedule";
   state.clientType = type ? type.clientType : "existing";
   state.clinicianId = appointment.clinicianId;
-  state.weekStart = localDate(new Date().toISOString(), zone());
+  state.weekStart = today(zone());
   show("times-panel");
   await loadWeek();
 }
