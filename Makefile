@@ -9,7 +9,7 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 CONFIG ?= infra/config.json
 CDK := node_modules/.bin/cdk
 
-.PHONY: help run bench fuzz test browser unit integration lint format openapi check-openapi synth deploy destroy redrive clean
+.PHONY: help run bench fuzz test browser unit integration lint format openapi check-openapi synth deploy destroy redrive migrate clean
 
 help:
 	@echo "make run       run the whole system locally on embedded AWS (moto), with demo data (EMPTY=1: none)"
@@ -23,6 +23,7 @@ help:
 	@echo "make deploy    deploy the stack to the AWS account of your credentials (CONFIG=infra/config.json)"
 	@echo "make destroy   remove the stack (the table, user pool, key and buckets are retained)"
 	@echo "make redrive   deliver again the stream records the deployed notify function gave up on"
+	@echo "make migrate   after a deploy: bring records of an earlier version up to this one"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -90,6 +91,10 @@ destroy: $(STAMP) $(CDK)
 # The failure queue's batches, read back from the stream and given to the deployed notify function.
 redrive: $(STAMP)
 	$(BIN)/python -m functions.notify.redrive --config $(CONFIG)
+
+# Records written by an earlier version, brought up to this one (once; safe to repeat).
+migrate: $(STAMP)
+	$(BIN)/python -m functions.store.migrate --config $(CONFIG)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache cdk.out build node_modules

@@ -424,3 +424,34 @@ def test_the_calendar_costs_two_calls_whatever_is_stored(practice, stored, monke
     if stored == 1_000:
         monkeypatch.setattr(Table, "query", motopatch._original["query"])
         assert calendar(first, first + timedelta(days=30)).body == answer.body
+
+
+# ---- records from before the calendar ------------------------------------------------------------
+
+
+def test_make_migrate_puts_earlier_appointments_in_the_calendar_once(practice):
+    # Given two appointments stored as the version before the calendar stored them (no calendar
+    # index entry, no projected name), and a cancelled one
+    from functions.store import migrate
+
+    day = next_weekday()
+    earlier = [confirmed_appointment(CLIENT_A, day, 9), confirmed_appointment(CLIENT_B, day, 11)]
+    gone = confirmed_appointment(CLIENT_A, day, 14)
+    call("POST", f"/staff/appointments/{gone}/cancel", {}, who=STAFF)
+    for appointment in earlier:
+        aws.dynamodb().update_item(
+            TableName=aws.settings().table_name,
+            Key={"pk": {"S": f"APPT#{appointment}"}, "sk": {"S": "APPT"}},
+            UpdateExpression="REMOVE gsi3pk, gsi3sk, clientName",
+        )
+    assert calendar(day).body["appointments"] == []
+
+    # When the operator runs the migration, twice
+    first = migrate.calendar_index(aws.dynamodb(), aws.settings().table_name)
+    second = migrate.calendar_index(aws.dynamodb(), aws.settings().table_name)
+
+    # Then both appear, with their clients' names, and the second run has nothing to do
+    assert (first.migrated, second.migrated) == (2, 0)
+    shown = calendar(day).body["appointments"]
+    assert [a["id"] for a in shown] == earlier
+    assert [a["client"]["firstName"] for a in shown] == ["Ada", "Grace"]
