@@ -44,6 +44,7 @@ MODULES = (
     "functions.review.decide",
     "functions.review.practice",
     "functions.review.clients",
+    "functions.review.calendar",
     "functions.notify.handler",
 )
 FLOOR = (

@@ -186,6 +186,39 @@ def _decisions(decision: str) -> Callable[[World, int], list[Prepared]]:
     return made
 
 
+def _bookings(world: World, n: int) -> list[Prepared]:
+    prepared = []
+    for _ in range(n):
+        slot = world.slots.take("session")
+        body = {
+            "clientId": "client-b",
+            "clinicianId": slot.clinician_id,
+            "appointmentTypeId": "session",
+            "start": local_iso(slot.start),
+        }
+        prepared.append(prepare("POST", "/staff/appointments", body, who=STAFF, idempotent=True))
+    return prepared
+
+
+def _staff_moves(world: World, n: int) -> list[Prepared]:
+    prepared = []
+    for _ in range(n):
+        appointment, clinician = confirmed(world, CLIENT_C)
+        target = world.slots.take("session", clinician)
+        path = f"/staff/appointments/{appointment}/reschedule"
+        prepared.append(prepare("POST", path, {"start": local_iso(target.start)}, who=STAFF, idempotent=True))
+    return prepared
+
+
+def _staff_cancels(world: World, n: int) -> list[Prepared]:
+    prepared = []
+    for _ in range(n):
+        appointment, _ = confirmed(world, CLIENT_C)
+        path = f"/staff/appointments/{appointment}/cancel"
+        prepared.append(prepare("POST", path, {"note": "The clinician is ill"}, who=STAFF, idempotent=True))
+    return prepared
+
+
 OPERATIONS: tuple[Operation, ...] = (
     Operation("GET /portal", _same("GET", "/portal")),
     Operation("GET /clinicians", _same("GET", "/clinicians", query={"clientType": "new"})),
@@ -203,4 +236,13 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("POST /me/appointments/{id}/cancel", _cancels),
     Operation("POST /staff/requests/{id}/approve", _decisions("approve")),
     Operation("POST /staff/requests/{id}/deny", _decisions("deny")),
+    Operation(
+        "GET /staff/appointments, 31 days",
+        lambda world, n: [
+            prepare("GET", "/staff/appointments", query=world.range, who=STAFF) for _ in range(n)
+        ],
+    ),
+    Operation("POST /staff/appointments", _bookings),
+    Operation("POST /staff/appointments/{id}/reschedule", _staff_moves),
+    Operation("POST /staff/appointments/{id}/cancel", _staff_cancels),
 )

@@ -4,6 +4,7 @@ free slots handed out one at a time, calls to the handlers, and seeded appointme
 from __future__ import annotations
 
 import importlib
+import itertools
 import os
 import random
 import uuid
@@ -102,13 +103,21 @@ def local_iso(instant: datetime) -> str:
     return instant.astimezone(NY).isoformat()
 
 
+_people = itertools.count()
+
+
 def new_request(start: datetime, clinician: str) -> dict[str, Any]:
+    """A request made without signing in, each by another person: one email address or phone
+    number may have only two requests awaiting review (409 too_many_pending)."""
+    n = next(_people)
     return {
         "clientType": "new",
         "clinicianId": clinician,
         "appointmentTypeId": "intake",
         "start": local_iso(start),
         **NEW_CLIENT,
+        "email": f"client.{n}@example.com",
+        "mobilePhone": f"+1 617 {200 + n // 10_000:03d} {n % 10_000:04d}",
     }
 
 

@@ -52,6 +52,10 @@ BUDGETS = {
     "POST /me/appointments/{id}/cancel": 2,
     "POST /staff/requests/{id}/approve": 2,
     "POST /staff/requests/{id}/deny": 2,
+    "GET /staff/appointments, 31 days": 2,
+    "POST /staff/appointments": 2,
+    "POST /staff/appointments/{id}/reschedule": 2,
+    "POST /staff/appointments/{id}/cancel": 2,
 }
 
 # ---- what the figures cost on AWS (us-east-1, on-demand, list prices since November 2024) ---------
@@ -87,6 +91,10 @@ FUNCTION_OF = {
     "POST /me/appointments/{id}/cancel": "cancel",
     "POST /staff/requests/{id}/approve": "review",
     "POST /staff/requests/{id}/deny": "review",
+    "GET /staff/appointments, 31 days": "calendar",
+    "POST /staff/appointments": "calendar",
+    "POST /staff/appointments/{id}/reschedule": "calendar",
+    "POST /staff/appointments/{id}/cancel": "calendar",
 }
 # A practice's month, per appointment request made through the portal: what clients and staff
 # call around it (browsing, the request, checking it, the review, the odd change).
@@ -457,7 +465,7 @@ def report(results: dict[str, Any]) -> str:
     out.append(f"   fast index Query self-check: {results['api']['fast_query_self_check']}")
 
     scaled = results["availability_scale"]
-    out += ["", "2. Availability over 31 days, 1,000 vs 100,000 stored appointments"]
+    out += ["", "2. Availability and the staff calendar over 31 days, 1,000 vs 100,000 stored appointments"]
     rows = []
     for name, v in scaled["pairs"].items():
         for size in ("1k", "100k"):

@@ -1,4 +1,4 @@
-"""Availability with 1,000 and with 100,000 stored appointments.
+"""Availability and the staff calendar with 1,000 and with 100,000 stored appointments.
 
 A table of its own with the same practice (three clinicians). The 1,000 confirmed appointments are
 spread over the year around today, at the clinicians' working hours: 89 of them hold time in the
@@ -12,7 +12,8 @@ The second pair is the worst calendar: every slot of the range booked, on a tabl
 the table of 100,000. What grows with the holds in the range (not with the table) is read from
 the two pairs together.
 
-Availability is measured for one clinician and for any clinician over 31 days, in rounds that
+Availability is measured for one clinician and for any clinician over 31 days, and the staff
+calendar (`GET /staff/appointments`) over the same 31 days, in rounds that
 alternate between the two tables (each round warmed up after the switch), so that whatever else
 slows the machine for a while weighs on both sizes alike. Repeated Queries are answered from
 moto's first answer (motopatch.Replay), in both sizes.
@@ -29,7 +30,7 @@ from . import motopatch
 from .instrument import Instrument
 from .measure import Result, run
 from .operations import availability_start
-from .practice import NY, Seeder, configure_practice, create_table, prepare, use_table
+from .practice import NY, STAFF, Seeder, configure_practice, create_table, prepare, use_table
 
 SMALL_TABLE = "portal-bench-1k"
 LARGE_TABLE = "portal-bench-100k"
@@ -58,7 +59,18 @@ def _queries(first: datetime, last: datetime) -> list[dict[str, Any]]:
         "Limit": 25,
     }
     projected = {**busy, "ProjectionExpression": "gsi2sk"}
-    return [busy, paged, projected]
+    calendar = {
+        "IndexName": "gsi3",
+        "KeyConditionExpression": "gsi3pk = :p AND gsi3sk BETWEEN :lo AND :hi",
+        "ExpressionAttributeValues": {
+            ":p": {"S": "CALENDAR"},
+            ":lo": {"S": low},
+            ":hi": {"S": keys.compact(last)},
+        },
+        "ProjectionExpression": "id, #s, clinicianId, clientName",
+        "ExpressionAttributeNames": {"#s": "status"},
+    }
+    return [busy, paged, projected, calendar]
 
 
 ROUNDS = 5
@@ -83,9 +95,14 @@ def measure(instrument: Instrument, invocations: dict[int, int], warmup: int) ->
     window = {"from": first_day.isoformat(), "to": last_day.isoformat()}
     first = datetime.combine(first_day, clock(), tzinfo=NY)
     last = datetime.combine(first_day + timedelta(days=31), clock(), tzinfo=NY)
-    variants = {
-        "one clinician": {"clientType": "existing", **window, "clinicianId": "c-okafor"},
-        "any clinician": {"clientType": "existing", **window},
+    variants: dict[str, tuple[str, dict[str, str], Any]] = {
+        "one clinician": (
+            "/availability",
+            {"clientType": "existing", **window, "clinicianId": "c-okafor"},
+            None,
+        ),
+        "any clinician": ("/availability", {"clientType": "existing", **window}, None),
+        "staff calendar": ("/staff/appointments", window, STAFF),
     }
     replay = motopatch.Replay(("Query",))
     tables = {SMALL: SMALL_TABLE, LARGE: LARGE_TABLE}
@@ -102,9 +119,9 @@ def measure(instrument: Instrument, invocations: dict[int, int], warmup: int) ->
             for size, table in tables.items():
                 switch(table)
                 count = max(1, invocations[size] // ROUNDS) + warmup
-                for name, query in variants.items():
-                    calls = [prepare("GET", "/availability", query=query) for _ in range(count)]
-                    found = run(f"GET /availability, {name}, {label}", instrument, calls, warmup)
+                for name, (path, query, who) in variants.items():
+                    calls = [prepare("GET", path, query=query, who=who) for _ in range(count)]
+                    found = run(f"GET {path}, {name}, {label}", instrument, calls, warmup)
                     merged[size][name].samples += found.samples
                     merged[size][name].failures += found.failures
         replay.enabled = False
