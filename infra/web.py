@@ -179,6 +179,10 @@ class Web(Construct):
             destination_bucket=self.bucket,
             distribution=self.distribution,
             distribution_paths=["/*"],
+            # The pages are ES modules that import each other: a browser must not pair a cached
+            # module of the last version with one of this version, so it revalidates each one
+            # (an unchanged file costs a 304).
+            cache_control=[deploy.CacheControl.no_cache()],
             prune=True,
             memory_limit=256,
         )

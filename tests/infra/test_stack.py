@@ -511,6 +511,11 @@ def test_cfn_lint_finds_only_what_cdk_writes_itself(template):
     assert {m.rule.id for m in found} <= {"W3005", "W3045"}, [str(m) for m in found]
 
 
+def test_browsers_revalidate_the_pages_so_a_deploy_never_mixes_versions(template):
+    [deployment] = resources(template, "Custom::CDKBucketDeployment").values()
+    assert deployment["Properties"]["SystemMetadata"]["cache-control"] == "no-cache"
+
+
 def test_the_staff_page_address_is_served(template):
     function = next(iter(resources(template, "AWS::CloudFront::Function").values()))["Properties"]
     assert "'/staff.html'" in function["FunctionCode"]
