@@ -17,6 +17,7 @@ import pytest
 from functions.local.provision import CLIENT, STAFF
 from functions.local.stack import LocalStack
 from tests.browser import provision
+from tests.browser.staff import token_for
 
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts" / "screenshots"
 ARGS = [
@@ -55,6 +56,11 @@ def browser() -> Iterator[Any]:
             launched = playwright.chromium.launch(args=ARGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture(scope="module")
+def staff_token(stack: LocalStack) -> str:
+    return token_for(stack, *STAFF)
 
 
 @pytest.fixture
