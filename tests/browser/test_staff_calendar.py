@@ -214,6 +214,14 @@ def test_the_week_shows_approved_green_and_pending_gray_striped_in_their_day_and
     calendar.screenshot(path=str(ARTIFACTS / "staff-calendar-week.png"))
     no_accessibility_violations(page)
 
+    # And one clinician's calendar shows hers alone, without her name on each block
+    calendar.locator(".calendar-toolbar").get_by_label("Clinician").select_option(label="Sam Okafor, LCSW")
+    loaded(page)
+    assert calendar.locator(".cal-block").count() == 1
+    assert "Sam Okafor" not in block(page, shown["Bea"]["id"]).inner_text()
+    calendar.locator(".calendar-toolbar").get_by_label("Clinician").select_option(label="All clinicians")
+    loaded(page)
+
     # And the day view of Tuesday shows that day alone, the same way
     calendar.get_by_role("button", name="Day", exact=True).click()
     loaded(page)
@@ -437,6 +445,25 @@ def test_the_weeks_the_clocks_change_put_each_appointment_on_its_own_hour(page, 
     assert rows.index("01:45") < rows.index("01:00+") < rows.index("01:30+") < rows.index("02:00")
     assert "the second time" in row_header(page, "01:30+").inner_text()
     assert "1:30 – 2:20 AM" in block(page, again).inner_text()
+
+
+def test_another_time_zone_redraws_the_calendar_on_its_clock(page, stack, staff_token, restored_settings):
+    # Given an appointment at 10 AM, New York time, on the calendar
+    tuesday = next_weekday(1, 5)
+    appointment = book(stack, staff_token, at(tuesday, 10))
+    open_calendar(page, stack, tuesday)
+    assert_drawn_at(page, block(page, appointment), tuesday, "10:00")
+
+    # When staff move the practice to Chicago's time zone in Settings
+    settings = page.locator("#settings-form")
+    settings.get_by_label("Time zone").select_option("America/Chicago")
+    settings.get_by_role("button", name="Save Settings").click()
+    page.locator("#settings-saved", has_text="Saved").wait_for()
+
+    # Then, without a reload, the calendar shows it at 9 AM on Chicago's clock
+    page.locator(f'.cal-row[data-row="09:00"] .cal-block[data-appointment-id="{appointment}"]').wait_for()
+    assert_drawn_at(page, block(page, appointment), tuesday, "09:00")
+    assert "9:00 – 9:50 AM" in block(page, appointment).inner_text()
 
 
 # Last in this module on purpose: on the local stack a transaction that DynamoDB refuses leaves

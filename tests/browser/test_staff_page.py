@@ -267,13 +267,6 @@ def test_markup_in_comments_is_shown_as_text(page, stack):
 # ---- settings and clinicians -----------------------------------------------------------------
 
 
-@pytest.fixture
-def restored_settings(stack: Any, staff_token: str) -> Iterator[dict[str, Any]]:
-    before = http(stack, "GET", "/staff/settings", token=staff_token)
-    yield before
-    http(stack, "PATCH", "/staff/settings", before, token=staff_token)
-
-
 def test_a_settings_switch_is_saved_and_the_portal_follows(page, stack, restored_settings):
     assert restored_settings["scheduling"]["cancel"] is True
     sign_in_as_staff(page, stack)
