@@ -211,6 +211,7 @@ def test_the_week_shows_approved_green_and_pending_gray_striped_in_their_day_and
         "5 appointments this week, 3 awaiting review." in calendar.locator("#calendar-summary").inner_text()
     )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("document.activeElement.blur()")
     calendar.screenshot(path=str(ARTIFACTS / "staff-calendar-week.png"))
     no_accessibility_violations(page)
 
@@ -231,6 +232,7 @@ def test_the_week_shows_approved_green_and_pending_gray_striped_in_their_day_and
     assert_drawn_at(page, block(page, shown["Bea"]["id"]), tuesday, "11:00")
     assert style(block(page, shown["Bea"]["id"]), "backgroundColor") == GRAY
     assert calendar.locator("#calendar-range").inner_text() == tuesday.strftime("%A, %B %-d, %Y")
+    page.evaluate("document.activeElement.blur()")
     calendar.screenshot(path=str(ARTIFACTS / "staff-calendar-day.png"))
     no_accessibility_violations(page)
 
