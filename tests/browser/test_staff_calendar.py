@@ -310,10 +310,17 @@ def test_moving_a_block_to_another_time_moves_it_and_tells_the_client(page, stac
     before = len(emails(stack, CLIENT[0]))
     open_calendar(page, stack, wednesday)
 
-    # When staff open it, choose Move, pick 2:00 PM and confirm
+    # When staff open it (Escape closes it, back on the block; Enter opens it again), choose
+    # Move, pick 2:00 PM and confirm
     block(page, appointment).click()
     dialog = page.locator("#appointment-dialog")
     dialog.get_by_role("heading", name="Appointment: Casey Jordan").wait_for()
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+    assert page.evaluate("document.activeElement.dataset.appointmentId") == appointment
+    page.keyboard.press("Enter")
+    dialog.get_by_role("heading", name="Appointment: Casey Jordan").wait_for()
+    assert focused(page) == "appointment-move"
     details = dialog.locator("#appointment-details").inner_text()
     for shown in ("Dr. Ana Rivera", "Therapy Session", "11:00 AM", "Confirmed", "Staff"):
         assert shown in details, (shown, details)

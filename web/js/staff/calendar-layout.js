@@ -117,8 +117,10 @@ export function layout(dates, zone, appointments) {
   const days = dates.map((date) => {
     const found = quarters(date, zone);
     const rowAt = new Map(found.map((q) => [Date.parse(q.start), rowKey(q)]));
-    const startMs = Date.parse(found[0].start);
-    const lastMs = Date.parse(found[found.length - 1].start);
+    // A date the zone skipped altogether (Samoa's 2011-12-30) has no quarter hours, and no
+    // appointment can start in it.
+    const startMs = found.length ? Date.parse(found[0].start) : NaN;
+    const lastMs = found.length ? Date.parse(found[found.length - 1].start) : NaN;
     return {
       date, startMs, lastMs, endMs: lastMs + QUARTER, keys: found.map(rowKey), rowAt,
       cells: new Map(found.map((q) => [rowKey(q), q.start])),
