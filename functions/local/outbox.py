@@ -91,8 +91,15 @@ def _entry(body: dict[str, Any]) -> dict[str, Any]:
         "subject": str(message["Subject"]),
         "text": text.get_content() if text else "",
         "html": html.get_content() if html else None,
-        "attachments": [
-            {"filename": part.get_filename() or "", "contentType": part.get_content_type()}
-            for part in message.iter_attachments()
-        ],
+        "attachments": [_attachment(part) for part in message.iter_attachments()],
     }
+
+
+def _attachment(part: Any) -> dict[str, str]:
+    """An attachment's name and type; an invite's method too (REQUEST, or CANCEL for one that
+    takes the appointment out of the client's calendar)."""
+    found = {"filename": part.get_filename() or "", "contentType": part.get_content_type()}
+    method = part.get_param("method")
+    if isinstance(method, str):
+        found["method"] = method
+    return found

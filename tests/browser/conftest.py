@@ -17,6 +17,7 @@ import pytest
 from functions.local.provision import CLIENT, STAFF
 from functions.local.stack import LocalStack
 from tests.browser import provision
+from tests.browser.staff import http, token_for
 
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts" / "screenshots"
 ARGS = [
@@ -55,6 +56,19 @@ def browser() -> Iterator[Any]:
             launched = playwright.chromium.launch(args=ARGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture(scope="module")
+def staff_token(stack: LocalStack) -> str:
+    return token_for(stack, *STAFF)
+
+
+@pytest.fixture
+def restored_settings(stack: LocalStack, staff_token: str) -> Iterator[dict[str, Any]]:
+    """The practice's settings as they were before the test, put back after it."""
+    before = http(stack, "GET", "/staff/settings", token=staff_token)
+    yield before
+    http(stack, "PATCH", "/staff/settings", before, token=staff_token)
 
 
 @pytest.fixture

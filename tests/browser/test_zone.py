@@ -120,3 +120,28 @@ def _change_days(tz: ZoneInfo, year: int) -> list[date]:
             days.append(day + timedelta(days=1))
         day += timedelta(days=1)
     return days
+
+
+def test_the_quarter_hours_of_a_day_are_the_zones_clock_across_clock_changes(page, stack):
+    # When zone.js lists the quarter hours of each day, as the staff calendar draws its rows
+    found = zone_js(
+        page,
+        stack,
+        "(zone, days) => days.map(([tz, day]) => zone.quarterHours(day, tz))",
+        [[tz, day.isoformat()] for tz, day in DAYS],
+    )
+
+    # Then they are every quarter hour from the day's start to the next day's, each with its
+    # wall time on the zone's clock, and the second time round is marked as such
+    for (name, day), quarters in zip(DAYS, found, strict=True):
+        tz = ZoneInfo(name)
+        first, last = day_start(day, tz), day_start(day + timedelta(days=1), tz)
+        expected = [first + timedelta(minutes=15 * i) for i in range((last - first) // timedelta(minutes=15))]
+        assert [written(q["start"], tz) for q in quarters] == expected, (name, day)
+        walls = [e.astimezone(tz).strftime("%H:%M") for e in expected]
+        assert [q["time"] for q in quarters] == walls, (name, day)
+        assert [q["again"] for q in quarters] == [w in walls[:i] for i, w in enumerate(walls)], (name, day)
+    counts = {key: len(q) for key, q in zip(DAYS, found, strict=True)}
+    assert counts[("America/New_York", date(2025, 3, 9))] == 92
+    assert counts[("America/New_York", date(2025, 11, 2))] == 100
+    assert counts[("America/New_York", date(2025, 7, 1))] == 96

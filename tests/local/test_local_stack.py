@@ -110,7 +110,9 @@ def test_request_without_signing_in_then_staff_approve(http):
     assert (status, approved["request"]["status"]) == (200, "approved")
     [confirmation] = emails_to(http, "walk.in@example.org", 1)
     assert confirmation["subject"].startswith("Your appointment is confirmed")
-    assert confirmation["attachments"] == [{"filename": "invite.ics", "contentType": "text/calendar"}]
+    assert confirmation["attachments"] == [
+        {"filename": "invite.ics", "contentType": "text/calendar", "method": "REQUEST"}
+    ]
     assert any("awaiting review" in e["subject"] for e in emails_to(http, "frontdesk@demo.test", 1))
 
 

@@ -1,10 +1,11 @@
 // The staff page: signing in to the staff user pool (password, then the authenticator app's
 // code), then the panels, one module each under staff/, mounted on their sections with a shared
-// context (staff/context.js): the queue, the settings, the appointment types, the clinicians and
-// the clients.
+// context (staff/context.js): the queue, the calendar, the settings, the appointment types, the
+// clinicians and the clients.
 
 import { account } from "./auth.js";
 import { say, showError } from "./forms.js";
+import { mount as mountCalendar } from "./staff/calendar.js";
 import { mount as mountClients } from "./staff/clients.js";
 import { mount as mountClinicians } from "./staff/clinicians.js";
 import { createContext } from "./staff/context.js";
@@ -16,6 +17,7 @@ import { mount as mountTypes } from "./staff/types.js";
 // Each panel: its section's id (its link in the header is nav-<id>) and its module's mount.
 const PANELS = [
   ["queue", mountQueue],
+  ["calendar", mountCalendar],
   ["settings", mountSettings],
   ["types", mountTypes],
   ["clinicians", mountClinicians],

@@ -105,6 +105,22 @@ export function dayBounds(date, timeZone) {
   return { start: dayStart(date, timeZone), end: dayStart(addDays(date, 1), timeZone) };
 }
 
+// The quarter hours of a date as the zone's clock shows them, in order: { start (an instant, as
+// instant() writes it), time ("HH:MM" on the clock), again (true when that wall time already
+// came round that day: the clocks went back) }. 96 on most days, 92 when the clocks go forward
+// an hour, 100 when they go back.
+export function quarterHours(date, timeZone) {
+  const { start, end } = dayBounds(date, timeZone);
+  const found = [];
+  const seen = new Set();
+  for (let ms = Date.parse(start); ms < Date.parse(end); ms += 15 * MINUTE) {
+    const time = wallTime(new Date(ms).toISOString(), timeZone).slice(11);
+    found.push({ start: written(ms, timeZone), time, again: seen.has(time) });
+    seen.add(time);
+  }
+  return found;
+}
+
 // Times are shown in the practice's time zone, whatever the browser's.
 export function formatDateTime(iso, timeZone) {
   return new Intl.DateTimeFormat("en-US", {

@@ -24,6 +24,7 @@
 //   "client-draft"  a client (a request's) to put in the Add a Client form, from the queue
 //   "requests"      the queue decided a request or sent its email again:
 //                   { action: "approve" | "deny" | "resend", request }
+//   "show-request"  the calendar sends staff to a pending request: { requestId }
 //   "signed-in"     the shared records are read: panels read their own data
 //   "signed-out"    panels drop and clear what they show
 

@@ -350,6 +350,24 @@ export function mount(container, context) {
   context.on("settings", () => {
     if (shownZone !== null && shownZone !== context.zone()) render();
   });
+  // The calendar's "Review in Requests": the pending requests, with the keyboard on this one's
+  // Approve.
+  context.on("show-request", async ({ requestId }) => {
+    if (status !== "pending" || !requests.some((r) => r.id === requestId)) {
+      $("queue-status").value = "pending";
+      await load();
+    }
+    const tr = [...$("queue-rows").children].find((r) => r.dataset.requestId === requestId);
+    const approve = tr && tr.querySelector("button.primary");
+    if (approve) {
+      tr.scrollIntoView({ block: "center" });
+      approve.focus();
+      return;
+    }
+    say($("queue-messages"), "That request is not among those listed: it may be decided already, or further down (Show More).");
+    $("queue-title").tabIndex = -1;
+    $("queue-title").focus();
+  });
   $("queue-status").addEventListener("change", () => load());
   $("queue-refresh").addEventListener("click", () => load());
   $("queue-more").addEventListener("click", () => load(true));
