@@ -98,6 +98,40 @@ def test_approve_sends_the_confirmation_and_leaves_the_queue(page, stack, staff_
     assert approved.get_by_role("button", name="Approve").count() == 0
 
 
+def test_an_approval_whose_answer_was_lost_is_confirmed_again_with_the_same_key(page, stack, staff_token):
+    # Given a pending request, and a network that loses the answer to the first approval after
+    # the API made it
+    email = "lost.answer@example.org"
+    request_id = request_appointment(stack, at(day(0), 15), email)
+    sign_in_as_staff(page, stack)
+    keys: list[str] = []
+
+    def lose_first_answer(route: Any) -> None:
+        keys.append(route.request.headers["idempotency-key"])
+        answer = route.fetch()  # the approval is made
+        if len(keys) == 1:
+            route.abort("failed")
+        else:
+            route.fulfill(response=answer)
+
+    page.route(f"**/staff/requests/{request_id}/approve", lose_first_answer)
+
+    # When staff confirm, see the failure, and confirm again
+    row_of(page, request_id).get_by_role("button", name="Approve").click()
+    dialog = page.locator("#decide-dialog")
+    dialog.get_by_role("button", name="Confirm Approval").click()
+    dialog.locator("#decide-messages .error, #decide-messages [role=alert]").first.wait_for()
+    dialog.get_by_role("button", name="Confirm Approval").click()
+
+    # Then the second answer is the first one again: approved, once, with one email
+    row_of(page, request_id).wait_for(state="detached")
+    assert "Approved: Ada Lovelace" in page.inner_text("#queue-messages")
+    assert len(keys) == 2
+    assert keys[0] == keys[1]
+    assert decided(stack, staff_token, "approved", request_id)["status"] == "approved"
+    assert len([e for e in outbox(stack, email, 1) if "confirmed" in e["subject"]]) == 1
+
+
 def test_an_email_that_was_not_sent_is_shown_with_its_reason_and_sent_again_by_keyboard(
     page, stack, staff_token
 ):

@@ -319,8 +319,12 @@ export function mount(container, context) {
         }
       }
       $("approve-start").removeAttribute("aria-invalid");
+      // One Idempotency-Key per decision, kept while it is retried as it is (a click again after
+      // an answer was lost replays the first answer); a changed decision is another request.
+      const sent = JSON.stringify(body);
+      if (deciding.sent !== sent) Object.assign(deciding, { sent, key: crypto.randomUUID() });
       const decided = await context.api(`/staff/requests/${encodeURIComponent(request.id)}/${action}`, {
-        method: "POST", body,
+        method: "POST", body, key: deciding.key,
       });
       requests = requests.filter((r) => r.id !== request.id);
       const tr = [...$("queue-rows").children].find((r) => r.dataset.requestId === request.id);
