@@ -10,7 +10,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
 
-from functions.scheduling.config import ID_PATTERN
+from functions.scheduling.config import ID_PATTERN, MAX_REMINDERS, REMINDER_HOURS
 
 # Contract v2: spaces, apostrophes (' and ’), hyphens and periods ("St. John", "King Jr.").
 _NAME_PUNCTUATION = frozenset(" '’-.")
@@ -67,6 +67,21 @@ def _phone(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _hours_before(value: Any) -> Any:
+    """Reminder hours, checked as one field so that every breach names `hoursBefore` itself (the
+    staff page ties it to its inputs), not an item of it. JSON's true is no number of hours."""
+    low, high = REMINDER_HOURS
+    if not isinstance(value, list):
+        raise ValueError("must be a list of whole numbers of hours")
+    if len(value) > MAX_REMINDERS:
+        raise ValueError(f"must hold at most {MAX_REMINDERS} numbers of hours")
+    if not all(type(h) is int and low <= h <= high for h in value):
+        raise ValueError(f"must hold whole numbers of hours from {low} to {high}")
+    if len(set(value)) != len(value):
+        raise ValueError("must not hold the same number of hours twice")
+    return value
+
+
 def _instant(value: Any) -> Any:
     # Numbers would be read as Unix times; the contract wants ISO 8601 text with an offset.
     if not isinstance(value, str | datetime):
@@ -110,6 +125,8 @@ Title = Annotated[
 DateOfBirth = Annotated[date, BeforeValidator(_strict_date), AfterValidator(_date_of_birth)]
 Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
 Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_phone)]
+# Given, it is checked whole (null included: `[]` is how reminders are turned off).
+HoursBefore = Annotated[list[int] | None, BeforeValidator(_hours_before)]
 Text = Annotated[str, StringConstraints(max_length=1000)]
 Instant = Annotated[AwareDatetime, BeforeValidator(_instant), AfterValidator(_to_utc)]
 Id = Annotated[str, StringConstraints(pattern=f"^{ID_PATTERN}$")]

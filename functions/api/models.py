@@ -17,7 +17,7 @@ from functions.scheduling.config import (
 )
 from functions.scheduling.lifecycle import AppointmentStatus, RequestKind, RequestStatus
 
-from .fields import DateOfBirth, Email, Id, Instant, Name, Phone, Text, Title
+from .fields import DateOfBirth, Email, HoursBefore, Id, Instant, Name, Phone, Text, Title
 
 
 class In(BaseModel):
@@ -52,6 +52,8 @@ class ErrorBody(Out):
 class PracticeOut(Out):
     name: str
     timeZone: str
+    # E.164; left out when the practice has none.
+    phone: str | None = None
 
 
 class SchedulingOut(Out):
@@ -62,6 +64,11 @@ class SchedulingOut(Out):
     minimumNoticeHours: int
     horizonDays: int
     slotIntervalMinutes: int
+    # A client may ask to reschedule or cancel only while the appointment starts more than this
+    # many hours from now.
+    changeCutoffHours: int
+    offerHoldHours: int
+    waitlist: bool
 
 
 class TypeOut(Out):
@@ -264,9 +271,15 @@ class StaffPracticeOut(PracticeOut):
     replyToEmail: str | None = None
 
 
+class RemindersOut(Out):
+    # Hours before the start (elapsed time) at which the client is emailed a reminder; [] none.
+    hoursBefore: list[int]
+
+
 class SettingsOut(Out):
     practice: StaffPracticeOut
     scheduling: SchedulingOut
+    reminders: RemindersOut
 
 
 class PracticePatch(In):
@@ -274,6 +287,8 @@ class PracticePatch(In):
     timeZone: str | None = None
     notificationEmail: Email | None = None
     replyToEmail: Email | None = None
+    # null takes the practice's number away.
+    phone: Phone | None = None
 
 
 # Body numbers and switches are strict: JSON's true is not 1, and neither "yes" nor 1 is true
@@ -286,11 +301,19 @@ class SchedulingPatch(In):
     minimumNoticeHours: StrictInt | None = Field(None, ge=0, le=720)
     horizonDays: StrictInt | None = Field(None, ge=1, le=730)
     slotIntervalMinutes: Literal[15, 30, 45, 60] | None = None
+    changeCutoffHours: StrictInt | None = Field(None, ge=0, le=720)
+    offerHoldHours: StrictInt | None = Field(None, ge=1, le=168)
+    waitlist: StrictBool | None = None
+
+
+class RemindersPatch(In):
+    hoursBefore: HoursBefore = None
 
 
 class SettingsPatch(In):
     practice: PracticePatch | None = None
     scheduling: SchedulingPatch | None = None
+    reminders: RemindersPatch | None = None
 
 
 class TypeIn(In):

@@ -39,7 +39,9 @@ def get_portal() -> Response[str]:
     return respond(
         200,
         PortalOut(
-            practice=PracticeOut(name=config.practice.name, timeZone=config.practice.timeZone),
+            practice=PracticeOut.model_validate(
+                config.practice.model_dump(include={"name", "timeZone", "phone"}, exclude_none=True)
+            ),
             scheduling=SchedulingOut.model_validate(config.scheduling.model_dump()),
             appointmentTypes=[TypeOut.model_validate(t.model_dump(exclude={"active"})) for t in types],
         ),

@@ -23,6 +23,7 @@ from functions.api.models import (
     ClinicianEnvelope,
     ClinicianIn,
     NewTimeOffIn,
+    RemindersOut,
     SchedulingOut,
     SettingsOut,
     SettingsPatch,
@@ -57,6 +58,7 @@ def _settings(config: PracticeConfig) -> SettingsOut:
     return SettingsOut(
         practice=StaffPracticeOut.model_validate(config.practice.model_dump()),
         scheduling=SchedulingOut.model_validate(config.scheduling.model_dump()),
+        reminders=RemindersOut.model_validate(config.reminders.model_dump()),
     )
 
 
@@ -128,7 +130,7 @@ def patch_settings(body: Annotated[SettingsPatch, Body()]) -> Response[str]:
     def change(config: PracticeConfig) -> PracticeConfig:
         _check(wanted, _settings(config))
         data = config.model_dump()
-        for part in ("practice", "scheduling"):
+        for part in ("practice", "scheduling", "reminders"):
             given = getattr(body, part)
             if given is not None:
                 data[part] = {**data[part], **given.model_dump(exclude_unset=True)}

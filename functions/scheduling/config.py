@@ -59,6 +59,8 @@ class Practice(Model):
     notificationEmail: str | None = None
     # Replies to client emails go here; None leaves the sender as the reply address.
     replyToEmail: str | None = None
+    # E.164 (the API checks and normalizes it); shown to clients wherever they must call instead.
+    phone: str | None = None
 
 
 class Scheduling(Model):
@@ -70,6 +72,31 @@ class Scheduling(Model):
     horizonDays: int = Field(60, ge=1, le=730)
     # Offered starts are this far apart within each working interval.
     slotIntervalMinutes: Literal[15, 30, 45, 60] = 60
+    # The late-change window: a client may ask to move or cancel only while the appointment
+    # starts more than this many hours from now (functions.scheduling.lifecycle.change_window_open).
+    changeCutoffHours: int = Field(0, ge=0, le=720)
+    # How long times offered instead of a plain denial stay held (stored now; offers come later).
+    offerHoldHours: int = Field(48, ge=1, le=168)
+    # Whether clients may join the waitlist (stored now; the waitlist comes later).
+    waitlist: bool = False
+
+
+# Reminder emails: at most this many per appointment, each this many hours before its start.
+MAX_REMINDERS = 2
+REMINDER_HOURS = (1, 168)
+ReminderHours = Annotated[int, Field(ge=REMINDER_HOURS[0], le=REMINDER_HOURS[1])]
+
+
+class Reminders(Model):
+    # Each reminder goes this many hours (elapsed time) before the start; [] sends none.
+    hoursBefore: list[ReminderHours] = Field(default_factory=lambda: [24], max_length=MAX_REMINDERS)
+
+    @field_validator("hoursBefore")
+    @classmethod
+    def _distinct(cls, hours: list[int]) -> list[int]:
+        if len(set(hours)) != len(hours):
+            raise ValueError("must not name the same hour twice")
+        return hours
 
 
 class AppointmentType(Model):
@@ -195,6 +222,7 @@ def _local_instant(day: date, minutes: int, zone: ZoneInfo) -> datetime:
 class PracticeConfig(Model):
     practice: Practice = Field(default_factory=Practice)
     scheduling: Scheduling = Field(default_factory=Scheduling)
+    reminders: Reminders = Field(default_factory=Reminders)
     appointmentTypes: dict[str, AppointmentType] = Field(default_factory=dict)
     clinicians: dict[str, Clinician] = Field(default_factory=dict)
 

@@ -62,6 +62,8 @@ STRANGER = {
 }
 
 PERSONAL_FIELDS = ("firstName", "lastName", "dateOfBirth", "email", "mobilePhone")
+# Not personal, but no more to be echoed back than they are: the practice's own phone number.
+ECHO_FIELDS = (*PERSONAL_FIELDS, "phone")
 FREE_TEXT_FIELDS = ("comments", "reason", "note")
 
 
@@ -266,7 +268,14 @@ EXAMPLES: dict[tuple[str, str], Callable[[World], Example]] = {
         f"/staff/appointments/{w.appointment_a}/cancel", {"note": "The clinician is ill"}
     ),
     ("GET", "/staff/settings"): lambda w: Example("/staff/settings"),
-    ("PATCH", "/staff/settings"): lambda w: Example("/staff/settings", {"scheduling": {"horizonDays": 90}}),
+    ("PATCH", "/staff/settings"): lambda w: Example(
+        "/staff/settings",
+        {
+            "practice": {"phone": "+1 617 555 0123"},
+            "scheduling": {"horizonDays": 90, "changeCutoffHours": 24},
+            "reminders": {"hoursBefore": [48, 2]},
+        },
+    ),
     ("GET", "/staff/appointment-types"): lambda w: Example("/staff/appointment-types"),
     ("PUT", "/staff/appointment-types/{id}"): lambda w: Example(
         "/staff/appointment-types/intake",
@@ -334,7 +343,7 @@ def leaked(answer: Answer, values: Iterator[str] | tuple[str, ...] | list[str]) 
 def personal_values(payload: Any) -> list[str]:
     """The personal and free-text values a payload carries, long enough to be recognised if echoed;
     read from the text when the payload is not valid JSON."""
-    names = PERSONAL_FIELDS + FREE_TEXT_FIELDS
+    names = ECHO_FIELDS + FREE_TEXT_FIELDS
     if isinstance(payload, str):
         try:
             payload = json.loads(payload)

@@ -559,6 +559,172 @@ STAFF_CASES = [
         id="settings-horizon-true",
     ),
     pytest.param(
+        Bad("PATCH", "/staff/settings", {"practice": {"phone": "12345"}}, field="practice.phone"),
+        id="settings-phone-too-short",
+    ),
+    pytest.param(
+        Bad(
+            "PATCH", "/staff/settings", {"practice": {"phone": "call the front desk"}}, field="practice.phone"
+        ),
+        id="settings-phone-words",
+    ),
+    pytest.param(
+        Bad("PATCH", "/staff/settings", {"practice": {"phone": "+1 123 456 7890"}}, field="practice.phone"),
+        id="settings-phone-invalid-area",
+    ),
+    pytest.param(
+        Bad("PATCH", "/staff/settings", {"practice": {"phone": 6175550123}}, field="practice.phone"),
+        id="settings-phone-number-type",
+    ),
+    pytest.param(
+        Bad("PATCH", "/staff/settings", {"practice": {"phone": "6" * 41}}, field="practice.phone"),
+        id="settings-phone-41-chars",
+    ),
+    pytest.param(
+        Bad(
+            "PATCH",
+            "/staff/settings",
+            {"scheduling": {"changeCutoffHours": -1}},
+            field="scheduling.changeCutoffHours",
+        ),
+        id="settings-cutoff-negative",
+    ),
+    pytest.param(
+        Bad(
+            "PATCH",
+            "/staff/settings",
+            {"scheduling": {"changeCutoffHours": 721}},
+            field="scheduling.changeCutoffHours",
+        ),
+        id="settings-cutoff-721",
+    ),
+    pytest.param(
+        Bad(
+            "PATCH",
+            "/staff/settings",
+            {"scheduling": {"changeCutoffHours": "24"}},
+            field="scheduling.changeCutoffHours",
+        ),
+        id="settings-cutoff-text",
+    ),
+    pytest.param(
+        Bad(
+            "PATCH",
+            "/staff/settings",
+            {"scheduling": {"changeCutoffHours": True}},
+            field="scheduling.changeCutoffHours",
+        ),
+        id="settings-cutoff-true",
+    ),
+    pytest.param(
+        Bad(
+            "PATCH",
+            "/staff/settings",
+            {"scheduling": {"changeCutoffHours": 1.5}},
+            field="scheduling.changeCutoffHours",
+        ),
+        id="settings-cutoff-fraction",
+    ),
+    pytest.param(
+        Bad(
+            "PATCH",
+            "/staff/settings",
+            {"scheduling": {"changeCutoffHours": None}},
+            field="scheduling.changeCutoffHours",
+        ),
+        id="settings-cutoff-null",
+    ),
+    pytest.param(
+        Bad(
+            "PATCH",
+            "/staff/settings",
+            {"scheduling": {"offerHoldHours": 0}},
+            field="scheduling.offerHoldHours",
+        ),
+        id="settings-offer-hold-0",
+    ),
+    pytest.param(
+        Bad(
+            "PATCH",
+            "/staff/settings",
+            {"scheduling": {"offerHoldHours": 169}},
+            field="scheduling.offerHoldHours",
+        ),
+        id="settings-offer-hold-169",
+    ),
+    pytest.param(
+        Bad("PATCH", "/staff/settings", {"scheduling": {"waitlist": "yes"}}, field="scheduling.waitlist"),
+        id="settings-waitlist-yes",
+    ),
+    pytest.param(
+        Bad("PATCH", "/staff/settings", {"scheduling": {"waitlist": 1}}, field="scheduling.waitlist"),
+        id="settings-waitlist-one",
+    ),
+    pytest.param(
+        Bad("PATCH", "/staff/settings", {"reminders": {"hoursBefore": [0]}}, field="reminders.hoursBefore"),
+        id="settings-reminder-0",
+    ),
+    pytest.param(
+        Bad("PATCH", "/staff/settings", {"reminders": {"hoursBefore": [169]}}, field="reminders.hoursBefore"),
+        id="settings-reminder-169",
+    ),
+    pytest.param(
+        Bad("PATCH", "/staff/settings", {"reminders": {"hoursBefore": [-24]}}, field="reminders.hoursBefore"),
+        id="settings-reminder-negative",
+    ),
+    pytest.param(
+        Bad(
+            "PATCH",
+            "/staff/settings",
+            {"reminders": {"hoursBefore": [24, 24]}},
+            field="reminders.hoursBefore",
+        ),
+        id="settings-reminders-twice",
+    ),
+    pytest.param(
+        Bad(
+            "PATCH",
+            "/staff/settings",
+            {"reminders": {"hoursBefore": [48, 24, 2]}},
+            field="reminders.hoursBefore",
+        ),
+        id="settings-three-reminders",
+    ),
+    pytest.param(
+        Bad(
+            "PATCH", "/staff/settings", {"reminders": {"hoursBefore": ["24"]}}, field="reminders.hoursBefore"
+        ),
+        id="settings-reminder-text",
+    ),
+    pytest.param(
+        Bad(
+            "PATCH", "/staff/settings", {"reminders": {"hoursBefore": [True]}}, field="reminders.hoursBefore"
+        ),
+        id="settings-reminder-true",
+    ),
+    pytest.param(
+        Bad(
+            "PATCH", "/staff/settings", {"reminders": {"hoursBefore": [24.5]}}, field="reminders.hoursBefore"
+        ),
+        id="settings-reminder-fraction",
+    ),
+    pytest.param(
+        Bad("PATCH", "/staff/settings", {"reminders": {"hoursBefore": 24}}, field="reminders.hoursBefore"),
+        id="settings-reminders-not-a-list",
+    ),
+    pytest.param(
+        Bad("PATCH", "/staff/settings", {"reminders": {"hoursBefore": None}}, field="reminders.hoursBefore"),
+        id="settings-reminders-null",
+    ),
+    pytest.param(
+        Bad("PATCH", "/staff/settings", {"reminders": {"daysBefore": [1]}}, field="reminders.daysBefore"),
+        id="settings-reminders-unknown-field",
+    ),
+    pytest.param(
+        Bad("PATCH", "/staff/settings", {"reminders": [24]}, field="reminders"),
+        id="settings-reminders-not-an-object",
+    ),
+    pytest.param(
         Bad(
             "PATCH",
             "/staff/settings",
@@ -781,7 +947,17 @@ def test_the_valid_payloads_the_table_changes_are_accepted(world: World):
         call(
             "PATCH",
             "/staff/settings",
-            {"scheduling": {"minimumNoticeHours": 720, "horizonDays": 730}},
+            {
+                "practice": {"phone": "+1 617 555 0123"},
+                "scheduling": {
+                    "minimumNoticeHours": 720,
+                    "horizonDays": 730,
+                    "changeCutoffHours": 720,
+                    "offerHoldHours": 168,
+                    "waitlist": True,
+                },
+                "reminders": {"hoursBefore": [168, 1]},
+            },
             who=STAFF,
         ).status
         == 200

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 import boto3
 import pytest
 
 from functions import aws
+from functions.store import keys
 from tests.integration.conftest import (
     CLIENT_A,
     NEW_CLIENT,
@@ -136,6 +139,23 @@ def test_if_none_match_star_may_have_spaces_around_it(practice):
         ({"scheduling": {"horizonDays": 0}}, "scheduling.horizonDays"),
         ({"scheduling": {"slotIntervalMinutes": 20}}, "scheduling.slotIntervalMinutes"),
         ({"scheduling": {"colour": "blue"}}, "scheduling.colour"),
+        ({"scheduling": {"changeCutoffHours": 721}}, "scheduling.changeCutoffHours"),
+        ({"scheduling": {"changeCutoffHours": -1}}, "scheduling.changeCutoffHours"),
+        ({"scheduling": {"offerHoldHours": 0}}, "scheduling.offerHoldHours"),
+        ({"scheduling": {"offerHoldHours": 169}}, "scheduling.offerHoldHours"),
+        ({"scheduling": {"waitlist": "yes"}}, "scheduling.waitlist"),
+        ({"reminders": {"hoursBefore": [0]}}, "reminders.hoursBefore"),
+        ({"reminders": {"hoursBefore": [169]}}, "reminders.hoursBefore"),
+        ({"reminders": {"hoursBefore": [24, 24]}}, "reminders.hoursBefore"),
+        ({"reminders": {"hoursBefore": [48, 24, 2]}}, "reminders.hoursBefore"),
+        ({"reminders": {"hoursBefore": 24}}, "reminders.hoursBefore"),
+        ({"reminders": {"hoursBefore": None}}, "reminders.hoursBefore"),
+        ({"practice": {"phone": "12345"}}, "practice.phone"),
+        # A valid change beside a bad one is not saved either.
+        (
+            {"practice": {"phone": "+1 617 555 0123"}, "reminders": {"hoursBefore": [0]}},
+            "reminders.hoursBefore",
+        ),
     ],
 )
 def test_bad_settings_change_nothing(practice, patch, field):
@@ -146,6 +166,144 @@ def test_bad_settings_change_nothing(practice, patch, field):
     assert answer.status == 422
     assert field in [f["field"] for f in answer.body["error"]["fields"]]
     assert call("GET", "/staff/settings", who=STAFF).body == before
+
+
+# ---- (v2) the practice's phone, the late-change window, reminders, offers, waitlist -------------
+
+
+def test_the_v2_settings_start_at_the_contracts_defaults(practice):
+    # Given the demo practice, which never set any of them
+    # When staff and the portal read the settings
+    settings = call("GET", "/staff/settings", who=STAFF).body
+    portal = call("GET", "/portal").body
+
+    # Then each has its default, and there is no phone to show
+    for scheduling in (settings["scheduling"], portal["scheduling"]):
+        assert (scheduling["changeCutoffHours"], scheduling["offerHoldHours"], scheduling["waitlist"]) == (
+            0,
+            48,
+            False,
+        )
+    assert settings["reminders"] == {"hoursBefore": [24]}
+    assert settings["practice"].get("phone") is None
+    assert "phone" not in portal["practice"]
+
+
+def test_staff_set_the_phone_window_reminders_offers_and_waitlist(practice):
+    # Given the demo practice
+    # When staff set every v2 field at once, the phone typed as people type it
+    answer = call(
+        "PATCH",
+        "/staff/settings",
+        {
+            "practice": {"phone": "(617) 555-0123"},
+            "scheduling": {"changeCutoffHours": 24, "offerHoldHours": 72, "waitlist": True},
+            "reminders": {"hoursBefore": [48, 2]},
+        },
+        who=STAFF,
+    )
+
+    # Then the answer is the whole settings, with the phone as E.164 and nothing else changed
+    assert answer.status == 200, answer.body
+    assert answer.body["practice"]["phone"] == "+16175550123"
+    assert answer.body["practice"]["name"] == "Demo Counseling"
+    scheduling = answer.body["scheduling"]
+    assert (scheduling["changeCutoffHours"], scheduling["offerHoldHours"], scheduling["waitlist"]) == (
+        24,
+        72,
+        True,
+    )
+    assert scheduling["minimumNoticeHours"] == 24
+    assert answer.body["reminders"] == {"hoursBefore": [48, 2]}
+    assert call("GET", "/staff/settings", who=STAFF).body == answer.body
+    # and the portal shows the phone and the scheduling fields, but nothing of the reminders
+    portal = call("GET", "/portal").body
+    assert portal["practice"]["phone"] == "+16175550123"
+    assert portal["scheduling"] == scheduling
+    assert set(portal) == {"practice", "scheduling", "appointmentTypes"}
+    assert "reminders" not in json.dumps(portal)
+
+
+def test_reminders_are_turned_off_and_the_phone_taken_away(practice):
+    # Given a practice with a phone and two reminders
+    given = {"practice": {"phone": "+1 617 555 0123"}, "reminders": {"hoursBefore": [24, 1]}}
+    assert call("PATCH", "/staff/settings", given, who=STAFF).status == 200
+
+    # When staff turn reminders off and take the phone away
+    answer = call(
+        "PATCH", "/staff/settings", {"practice": {"phone": None}, "reminders": {"hoursBefore": []}}, who=STAFF
+    )
+
+    # Then no reminder is configured and clients are shown no phone
+    assert answer.status == 200, answer.body
+    assert answer.body["reminders"] == {"hoursBefore": []}
+    assert answer.body["practice"].get("phone") is None
+    assert "phone" not in call("GET", "/portal").body["practice"]
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"scheduling": {"changeCutoffHours": 0, "offerHoldHours": 1}},
+        {"scheduling": {"changeCutoffHours": 720, "offerHoldHours": 168}},
+        {"reminders": {"hoursBefore": [1, 168]}},
+        {"reminders": {"hoursBefore": [168]}},
+        {"practice": {"phone": "+44 20 7946 0958"}},
+    ],
+    ids=["lowest", "highest", "reminders-1-and-168", "one-reminder", "phone-abroad"],
+)
+def test_the_ends_of_each_range_are_accepted(practice, patch):
+    # Given the demo practice / When staff save a value at the end of its range
+    answer = call("PATCH", "/staff/settings", patch, who=STAFF)
+
+    # Then it is saved as given
+    assert answer.status == 200, answer.body
+    for part, fields in patch.items():
+        for name, value in fields.items():
+            saved = answer.body[part][name]
+            assert saved == (value if name != "phone" else "+442079460958")
+
+
+def _without_v2_fields() -> None:
+    """Store the configuration as the code before contract v2 wrote it."""
+    client, table = aws.dynamodb(), aws.settings().table_name
+    item: Any = client.get_item(TableName=table, Key=keys.config(), ConsistentRead=True)["Item"]
+    for name in ("changeCutoffHours", "offerHoldHours", "waitlist"):
+        del item["scheduling"]["M"][name]
+    del item["practice"]["M"]["phone"]
+    del item["reminders"]
+    client.put_item(TableName=table, Item=item)
+
+
+def test_a_configuration_stored_before_v2_loads_with_the_defaults(practice):
+    # Given a configuration stored before the v2 fields existed, with a change of its own
+    assert call("PATCH", "/staff/settings", {"scheduling": {"horizonDays": 90}}, who=STAFF).status == 200
+    _without_v2_fields()
+
+    # When staff and the portal read it
+    settings = call("GET", "/staff/settings", who=STAFF)
+    portal = call("GET", "/portal")
+
+    # Then it reads with the contract's defaults beside what it held
+    assert settings.status == portal.status == 200
+    assert settings.body["scheduling"]["horizonDays"] == 90
+    assert settings.body["scheduling"]["changeCutoffHours"] == 0
+    assert settings.body["scheduling"]["offerHoldHours"] == 48
+    assert settings.body["scheduling"]["waitlist"] is False
+    assert settings.body["reminders"] == {"hoursBefore": [24]}
+    assert portal.body["scheduling"]["changeCutoffHours"] == 0
+    assert "phone" not in portal.body["practice"]
+    # and a change saved on the version read stores it in full
+    saved = call(
+        "PATCH",
+        "/staff/settings",
+        {"scheduling": {"changeCutoffHours": 12}},
+        who=STAFF,
+        headers={"If-Match": settings.headers["ETag"]},
+    )
+    assert saved.status == 200, saved.body
+    assert saved.body["scheduling"]["horizonDays"] == 90
+    assert saved.body["reminders"] == {"hoursBefore": [24]}
 
 
 def test_time_zone_change_moves_the_slots(practice):

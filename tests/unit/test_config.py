@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
 
 from functions import demo
-from functions.scheduling.config import Clinician, Interval, Practice, PracticeConfig, TimeOff
+from functions.scheduling.config import Clinician, Interval, Practice, PracticeConfig, Reminders, TimeOff
 from tests.unit.builders import NY, SESSION, clinician, hours, practice, utc
 
 
@@ -169,3 +170,58 @@ def test_demo_practice_is_valid_and_works_weekdays_only():
     ]
     assert rivera.working_windows(sunday, NY) == []
     assert config.clinician_name("c-gone") == "Former clinician"
+
+
+# --- (v2) the late-change window, reminders, offers, waitlist ------------------------------------
+
+
+def test_a_configuration_stored_before_v2_reads_with_the_defaults():
+    # Given a configuration as the code before contract v2 stored it (numbers as DynamoDB gives them)
+    stored = {
+        "practice": {"name": "Demo Counseling", "timeZone": "America/New_York", "notificationEmail": None},
+        "scheduling": {"enabled": True, "minimumNoticeHours": Decimal(24), "horizonDays": Decimal(60)},
+    }
+
+    # When it is read
+    config = PracticeConfig.model_validate(stored)
+
+    # Then every v2 field has the contract's default
+    assert config.practice.phone is None
+    assert (config.scheduling.changeCutoffHours, config.scheduling.offerHoldHours) == (0, 48)
+    assert config.scheduling.waitlist is False
+    assert config.reminders.hoursBefore == [24]
+
+
+def test_stored_reminder_hours_read_back_as_whole_numbers():
+    # Given reminders as DynamoDB returns them / When read / Then they are the hours stored, in order
+    config = PracticeConfig.model_validate({"reminders": {"hoursBefore": [Decimal(2), Decimal(48)]}})
+    assert config.reminders.hoursBefore == [2, 48]
+
+
+@pytest.mark.parametrize(
+    ("hours", "message"),
+    [
+        ([0], "greater than or equal to 1"),
+        ([169], "less than or equal to 168"),
+        ([48, 24, 2], "at most 2 items"),
+        ([24, 24], "same hour twice"),
+    ],
+    ids=["0", "169", "three", "twice"],
+)
+def test_reminder_hours_outside_the_rules_are_refused(hours, message):
+    with pytest.raises(ValidationError, match=message):
+        Reminders(hoursBefore=hours)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("changeCutoffHours", -1),
+        ("changeCutoffHours", 721),
+        ("offerHoldHours", 0),
+        ("offerHoldHours", 169),
+    ],
+)
+def test_window_and_offer_hours_outside_their_ranges_are_refused(field, value):
+    with pytest.raises(ValidationError, match=field):
+        practice(**{field: value})
