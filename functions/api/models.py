@@ -171,9 +171,18 @@ class AppointmentOut(Out):
     requestedEnd: str | None = None
 
 
+class MyAppointmentOut(AppointmentOut):
+    """An appointment as its client sees it: what the portal may offer to do with it now. False
+    when the practice turned the feature off, the appointment is not confirmed, a change awaits
+    review, or it starts within the practice's `changeCutoffHours`."""
+
+    canReschedule: bool
+    canCancel: bool
+
+
 class MyAppointmentsOut(Out):
-    next: AppointmentOut | None
-    appointments: list[AppointmentOut]
+    next: MyAppointmentOut | None
+    appointments: list[MyAppointmentOut]
 
 
 # ---- staff --------------------------------------------------------------------------------------

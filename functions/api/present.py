@@ -5,9 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from functions.scheduling.config import PracticeConfig
-from functions.scheduling.lifecycle import Appointment, CalendarEntry, Request
+from functions.scheduling.lifecycle import Appointment, CalendarEntry, Request, can_cancel, can_reschedule
 
-from .models import AppointmentOut, ClientOut, RequestOut, StaffAppointmentOut, StaffRequestOut
+from .models import (
+    AppointmentOut,
+    ClientOut,
+    MyAppointmentOut,
+    RequestOut,
+    StaffAppointmentOut,
+    StaffRequestOut,
+)
 
 
 def instant(config: PracticeConfig, value: datetime) -> str:
@@ -82,7 +89,7 @@ def staff_appointment(config: PracticeConfig, e: CalendarEntry) -> StaffAppointm
     return StaffAppointmentOut.model_validate(values)
 
 
-def appointment(config: PracticeConfig, a: Appointment) -> AppointmentOut:
+def _appointment_fields(config: PracticeConfig, a: Appointment) -> dict[str, object]:
     pending = a.status in ("requested", "reschedule_requested", "cancel_requested")
     values: dict[str, object] = {
         "id": a.id,
@@ -96,4 +103,19 @@ def appointment(config: PracticeConfig, a: Appointment) -> AppointmentOut:
     }
     if pending and a.pendingRequestId:
         values["pendingRequestId"] = a.pendingRequestId
-    return AppointmentOut.model_validate(values)
+    return values
+
+
+def appointment(config: PracticeConfig, a: Appointment) -> AppointmentOut:
+    return AppointmentOut.model_validate(_appointment_fields(config, a))
+
+
+def my_appointment(config: PracticeConfig, a: Appointment, now: datetime) -> MyAppointmentOut:
+    """An appointment for its client: with what the portal may offer to do with it now."""
+    return MyAppointmentOut.model_validate(
+        {
+            **_appointment_fields(config, a),
+            "canReschedule": can_reschedule(config, a, now),
+            "canCancel": can_cancel(config, a, now),
+        }
+    )

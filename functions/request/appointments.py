@@ -20,13 +20,14 @@ def get_my_appointments() -> Response[str]:
     if snapshot.client_id is None:
         return respond(200, MyAppointmentsOut(next=None, appointments=[]))
     found = sorted(store.client_appointments(snapshot.client_id, call.now), key=lambda a: (a.start, a.id))
-    upcoming = [present.appointment(snapshot.config, a) for a in found]
+    upcoming = [present.my_appointment(snapshot.config, a, call.now) for a in found]
     # A confirmed appointment stays confirmed while a reschedule or cancellation awaits review.
     following = next((a for a in found if a.status in CONFIRMED and a.start > call.now), None)
     return respond(
         200,
         MyAppointmentsOut(
-            next=present.appointment(snapshot.config, following) if following else None, appointments=upcoming
+            next=present.my_appointment(snapshot.config, following, call.now) if following else None,
+            appointments=upcoming,
         ),
     )
 

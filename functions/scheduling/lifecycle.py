@@ -9,14 +9,14 @@ transaction; it never decides whether a time is free (the claims do that).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from pydantic import Field
 
 from . import claims
-from .config import ClientType, Model, PracticeConfig
-from .errors import Conflict, Forbidden, Invalid, NotFound, slot_not_offered
+from .config import AppointmentType, ClientType, Model, PracticeConfig
+from .errors import Conflict, DomainError, Forbidden, Invalid, NotFound, slot_not_offered
 from .slots import check_staff_time, is_offered
 
 AppointmentStatus = Literal[
@@ -269,11 +269,56 @@ def request_new(
     return Plan(appointment, request, None, None, claim=wanted, tallies=tallies)
 
 
-def _changeable(appointment: Appointment, now: datetime) -> None:
+def change_window_open(config: PracticeConfig, start: datetime, now: datetime) -> bool:
+    """Whether a client may still ask to move or cancel an appointment starting at `start`: only
+    while it starts more than `changeCutoffHours` from now. Elapsed time, compared in UTC, so a
+    clock change in between neither widens nor narrows the window."""
+    cutoff = timedelta(hours=config.scheduling.changeCutoffHours)
+    return start.astimezone(UTC) - now.astimezone(UTC) > cutoff
+
+
+def _changeable(config: PracticeConfig, appointment: Appointment, now: datetime) -> None:
+    """The state refusals of a client's change, most specific first: a change awaiting review,
+    an appointment that is not confirmed or has begun, then the late-change window."""
     if appointment.pendingRequestId is not None:
         raise Conflict("change_pending", "A request for this appointment is already awaiting review.")
     if appointment.status != "confirmed" or appointment.start <= now:
         raise Conflict("appointment_not_changeable", "This appointment can no longer be changed.")
+    if not change_window_open(config, appointment.start, now):
+        raise Conflict(
+            "change_window_closed",
+            "This appointment starts too soon to change online. Please contact the practice.",
+        )
+
+
+def _kept_type(config: PracticeConfig, appointment: Appointment) -> AppointmentType:
+    """The type a rescheduled appointment keeps; one staff removed since cannot be rebooked."""
+    kind = config.appointmentTypes.get(appointment.appointmentTypeId)
+    if kind is None:
+        raise Conflict("appointment_not_changeable", "This appointment can no longer be changed.")
+    return kind
+
+
+def can_reschedule(config: PracticeConfig, appointment: Appointment, now: datetime) -> bool:
+    """Whether the client may ask to move it now: what `request_reschedule` checks before the
+    new time (the feature, the state, the window), so the portal offers only what is taken."""
+    try:
+        check_reschedule_allowed(config)
+        _changeable(config, appointment, now)
+        _kept_type(config, appointment)
+    except DomainError:
+        return False
+    return True
+
+
+def can_cancel(config: PracticeConfig, appointment: Appointment, now: datetime) -> bool:
+    """Whether the client may ask to cancel it now (the feature, the state, the window)."""
+    try:
+        check_cancel_allowed(config)
+        _changeable(config, appointment, now)
+    except DomainError:
+        return False
+    return True
 
 
 def _change_request(appointment: Appointment, kind: RequestKind, now: datetime, **fields: object) -> Request:
@@ -308,12 +353,10 @@ def request_reschedule(
     clinician_id: str | None,
     comments: str | None,
 ) -> Plan:
-    _changeable(appointment, now)
+    _changeable(config, appointment, now)
     clinician_id = clinician_id or appointment.clinicianId
     # The appointment's type stays; an existing client's session moves as a session.
-    kind = config.appointmentTypes.get(appointment.appointmentTypeId)
-    if kind is None:
-        raise Conflict("appointment_not_changeable", "This appointment can no longer be changed.")
+    kind = _kept_type(config, appointment)
     _bookable_type(config, kind.clientType, clinician_id, appointment.appointmentTypeId)
     if not is_offered(config, kind.clientType, clinician_id, appointment.appointmentTypeId, start, now):
         raise slot_not_offered()
@@ -353,7 +396,7 @@ def request_cancel(
     now: datetime,
     reason: str | None,
 ) -> Plan:
-    _changeable(appointment, now)
+    _changeable(config, appointment, now)
     request = _change_request(
         appointment,
         "cancel",

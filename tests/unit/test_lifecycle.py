@@ -18,6 +18,9 @@ from functions.scheduling.lifecycle import (
     Request,
     appointment_id_of,
     approve,
+    can_cancel,
+    can_reschedule,
+    change_window_open,
     check_cancel_allowed,
     check_new_allowed,
     check_reschedule_allowed,
@@ -341,6 +344,170 @@ def test_cancel_refused_while_a_change_is_pending():
     assert refused(Conflict, request_cancel, CONFIG, appointment, now=NOW, reason=None) == (
         "change_pending",
         None,
+    )
+
+
+# --- (v2) the late-change window --------------------------------------------------------------
+
+SPRING_SUNDAY = date(2026, 3, 8)  # New York's clocks go from 02:00 EST to 03:00 EDT
+FALL_SUNDAY = date(2026, 11, 1)  # and from 02:00 EDT back to 01:00 EST
+
+
+@pytest.mark.parametrize(
+    ("before_start", "open_"),
+    [
+        (timedelta(hours=24, minutes=1), True),
+        (timedelta(hours=24, microseconds=1), True),
+        (timedelta(hours=24), False),  # exactly the cutoff before the start: closed
+        (timedelta(hours=23, minutes=59), False),
+        (timedelta(0), False),
+    ],
+    ids=["a-minute-before-the-cutoff", "a-microsecond-before", "at-the-cutoff", "inside", "at-the-start"],
+)
+def test_the_window_closes_exactly_cutoff_hours_before_the_start(before_start, open_):
+    # Given a practice whose clients may change appointments up to 24 hours before
+    cfg = config(changeCutoffHours=24)
+    start = ny(TUESDAY, 10)
+
+    # When the time is `before_start` ahead of the start / Then the window is open only before the cutoff
+    assert change_window_open(cfg, start, start - before_start) is open_
+
+
+def test_no_cutoff_leaves_the_window_open_until_the_start():
+    cfg = config(changeCutoffHours=0)
+    start = ny(TUESDAY, 10)
+    assert change_window_open(cfg, start, start - timedelta(seconds=1))
+    assert not change_window_open(cfg, start, start)
+
+
+@pytest.mark.parametrize(
+    ("now", "open_"),
+    [
+        # The Sunday 09:00 EDT appointment starts 24 elapsed hours after Saturday 08:00 EST, not 09:00.
+        (ny(SPRING_SUNDAY - timedelta(days=1), 7, 59), True),
+        (ny(SPRING_SUNDAY - timedelta(days=1), 8), False),
+        (ny(SPRING_SUNDAY - timedelta(days=1), 8, 30), False),
+    ],
+    ids=["07:59-open", "08:00-closed", "08:30-closed-though-24.5-wall-hours-ahead"],
+)
+def test_the_window_counts_elapsed_hours_across_the_spring_change(now, open_):
+    # Given a 24-hour cutoff and an appointment at 09:00 on the Sunday the clocks go forward
+    # (both instants in New York's zone, where Python's own subtraction would count wall hours)
+    cfg = config(changeCutoffHours=24)
+    start = ny(SPRING_SUNDAY, 9)
+
+    # Then the window closes 24 real hours before, at 08:00 on the Saturday
+    assert change_window_open(cfg, start, now) is open_
+
+
+@pytest.mark.parametrize(
+    ("now", "open_"),
+    [
+        # The Sunday 09:00 EST appointment starts 24 elapsed hours after Saturday 10:00 EDT.
+        (ny(FALL_SUNDAY - timedelta(days=1), 9, 30), True),
+        (ny(FALL_SUNDAY - timedelta(days=1), 9, 59), True),
+        (ny(FALL_SUNDAY - timedelta(days=1), 10), False),
+    ],
+    ids=["09:30-open-though-23.5-wall-hours-ahead", "09:59-open", "10:00-closed"],
+)
+def test_the_window_counts_elapsed_hours_across_the_fall_change(now, open_):
+    cfg = config(changeCutoffHours=24)
+    start = ny(FALL_SUNDAY, 9)
+    assert change_window_open(cfg, start, now) is open_
+
+
+def test_inside_the_window_a_client_can_neither_reschedule_nor_cancel():
+    # Given a 48-hour cutoff and a confirmed appointment 47 hours away
+    cfg = config(changeCutoffHours=48)
+    appointment = confirmed(NOW + timedelta(hours=47))
+
+    # When the client asks to move it (to a time that is offered) or to cancel it
+    # Then both are refused as the window's, and nothing is planned
+    moving = refused(
+        Conflict,
+        request_reschedule,
+        cfg,
+        appointment,
+        now=NOW,
+        start=ny(TUESDAY, 14),
+        clinician_id=None,
+        comments=None,
+    )
+    cancelling = refused(Conflict, request_cancel, cfg, appointment, now=NOW, reason=None)
+    assert moving == cancelling == ("change_window_closed", None)
+    assert not can_reschedule(cfg, appointment, NOW)
+    assert not can_cancel(cfg, appointment, NOW)
+
+
+def test_outside_the_window_both_changes_are_offered_and_taken():
+    cfg = config(changeCutoffHours=48)
+    appointment = confirmed(NOW + timedelta(hours=49))
+    assert can_reschedule(cfg, appointment, NOW)
+    assert can_cancel(cfg, appointment, NOW)
+    assert request_cancel(cfg, appointment, now=NOW, reason=None).appointment.status == "cancel_requested"
+
+
+def test_a_pending_change_and_an_appointment_that_began_are_refused_as_before_inside_the_window():
+    # Given a 48-hour cutoff
+    cfg = config(changeCutoffHours=48)
+    pending = confirmed(NOW + timedelta(hours=2)).model_copy(
+        update={"status": "cancel_requested", "pendingRequestId": "a1-2"}
+    )
+    begun = confirmed(NOW - timedelta(minutes=10))
+
+    # Then the more specific refusal comes first: the pending change, the appointment that began
+    assert refused(Conflict, request_cancel, cfg, pending, now=NOW, reason=None) == ("change_pending", None)
+    assert refused(Conflict, request_cancel, cfg, begun, now=NOW, reason=None) == (
+        "appointment_not_changeable",
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("appointment", "scheduling", "reschedule_", "cancel_"),
+    [
+        (confirmed(NOW + timedelta(days=7)), {}, True, True),
+        (confirmed(NOW + timedelta(days=7)), {"reschedule": False}, False, True),
+        (confirmed(NOW + timedelta(days=7)), {"cancel": False}, True, False),
+        (confirmed(NOW + timedelta(days=7)), {"enabled": False}, False, False),
+        (
+            confirmed(NOW + timedelta(days=7)).model_copy(
+                update={"status": "requested", "pendingRequestId": "a1-1"}
+            ),
+            {},
+            False,
+            False,
+        ),
+        (
+            confirmed(NOW + timedelta(days=7)).model_copy(
+                update={"status": "reschedule_requested", "pendingRequestId": "a1-2"}
+            ),
+            {},
+            False,
+            False,
+        ),
+        (confirmed(NOW + timedelta(days=7)).model_copy(update={"status": "cancelled"}), {}, False, False),
+        (confirmed(NOW + timedelta(hours=23)), {"changeCutoffHours": 24}, False, False),
+        (confirmed(NOW - timedelta(minutes=5)), {}, False, False),
+    ],
+    ids=[
+        "confirmed",
+        "reschedule-off",
+        "cancel-off",
+        "scheduling-off",
+        "requested",
+        "change-pending",
+        "cancelled",
+        "inside-the-window",
+        "begun",
+    ],
+)
+def test_what_a_client_may_ask_for(appointment, scheduling, reschedule_, cancel_):
+    # Given the practice's settings and an appointment / Then the client may ask for what is allowed
+    cfg = config(**scheduling)
+    assert (can_reschedule(cfg, appointment, NOW), can_cancel(cfg, appointment, NOW)) == (
+        reschedule_,
+        cancel_,
     )
 
 
