@@ -5,7 +5,7 @@ from __future__ import annotations
 import http.server
 import threading
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -395,3 +395,102 @@ def _post_json(stack: Any, path: str, token: str, body: dict[str, Any]) -> Any:
     request.add_header("Content-Type", "application/json")
     with urllib.request.urlopen(request, timeout=10) as answer:
         return json.load(answer)
+
+
+# ---- (v2) the late-change window ----------------------------------------------------------------
+
+
+def _book_for_the_demo_client(stack: Any, token: str, after: timedelta, clinician: str = "c-chen") -> str:
+    """An appointment staff book for the demo client at the first quarter hour free for the
+    clinician from `after` on (staff may book outside working hours)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    clients = _get(stack, "/staff/clients", token)["clients"]
+    client = next(c["id"] for c in clients if c["email"] == CLIENT[0])
+    start = (datetime.now(UTC) + after).replace(second=0, microsecond=0)
+    start += timedelta(minutes=-start.minute % 15)
+    for _ in range(24):
+        body = {
+            "clientId": client,
+            "clinicianId": clinician,
+            "appointmentTypeId": "session",
+            "start": start.isoformat(),
+        }
+        request = urllib.request.Request(
+            stack.url + "/staff/appointments", data=json.dumps(body).encode(), method="POST"
+        )
+        request.add_header("Authorization", f"Bearer {token}")
+        request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return str(json.load(answer)["appointment"]["id"])
+        except urllib.error.HTTPError as refused:
+            if refused.code != 409:  # a time another test holds: try the next quarter hour
+                raise
+        start += timedelta(minutes=15)
+    raise AssertionError("no free quarter hour to book")
+
+
+def _patch_settings(stack: Any, token: str, body: dict[str, Any]) -> None:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        stack.url + "/staff/settings", data=json.dumps(body).encode(), method="PATCH"
+    )
+    request.add_header("Authorization", f"Bearer {token}")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+def _open_appointment(page: Any, appointment_id: str) -> None:
+    page.get_by_role("button", name="Appointments", exact=True).click()
+    page.locator(f'[data-appointment-id="{appointment_id}"]').click()
+    page.get_by_role("heading", name="Appointment", exact=True).wait_for()
+
+
+def test_inside_the_late_change_window_the_portal_gives_the_practices_phone_instead_of_the_buttons(
+    page, stack, restored_settings
+):
+    # Given a practice with a phone and a 48-hour late-change window, and two appointments of the
+    # demo client: one about 30 hours away (inside the window), one 8 days away (outside)
+    token = _token(stack, *STAFF)
+    _patch_settings(
+        stack, token, {"practice": {"phone": "+1 617 555 0123"}, "scheduling": {"changeCutoffHours": 48}}
+    )
+    soon = _book_for_the_demo_client(stack, token, timedelta(hours=30))
+    later = _book_for_the_demo_client(stack, token, timedelta(days=8))
+
+    # When the client opens the one inside the window
+    visit(page, stack.url)
+    sign_in(page, *CLIENT)
+    page.get_by_role("heading", name="Appointments").wait_for()
+    _open_appointment(page, soon)
+
+    # Then instead of the buttons it says to call the practice, with the number to tap or dial
+    contact = page.locator("#contact-practice")
+    assert contact.inner_text() == "Please contact the practice to reschedule or cancel: (617) 555-0123."
+    assert contact.get_by_role("link", name="(617) 555-0123").get_attribute("href") == "tel:+16175550123"
+    assert page.get_by_role("button", name="Reschedule This Appointment").is_hidden()
+    assert page.get_by_role("button", name="Cancel This Appointment").is_hidden()
+    no_accessibility_violations(page)
+    screenshot(page, "portal-late-change-window")
+
+    # When they open the one outside the window / Then it offers both buttons, and no call
+    _open_appointment(page, later)
+    assert page.get_by_role("button", name="Reschedule This Appointment").is_visible()
+    assert page.get_by_role("button", name="Cancel This Appointment").is_visible()
+    assert page.locator("#contact-practice").is_hidden()
+
+    # When the practice has no phone / Then the portal still says to contact the practice, with no link
+    _patch_settings(stack, token, {"practice": {"phone": None}})
+    visit(page, stack.url)
+    _open_appointment(page, soon)
+    assert contact.inner_text() == "Please contact the practice to reschedule or cancel."
+    assert contact.get_by_role("link").count() == 0
+
+    for appointment in (soon, later):
+        _post(stack, f"/staff/appointments/{appointment}/cancel", token)

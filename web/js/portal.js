@@ -5,6 +5,7 @@ import { api } from "./api.js";
 import { currentUser, setNewPassword, signIn, signOut } from "./auth.js";
 import { el } from "./dom.js";
 import { showError } from "./forms.js";
+import { readablePhone, telHref } from "./phone.js";
 import { addDays, formatDateTime, formatDay, formatTime, localDate, today } from "./zone.js";
 
 const $ = (id) => document.getElementById(id);
@@ -341,11 +342,28 @@ function details(appointment) {
     el("dt", {}, "Appointment type"), el("dd", {}, typeName(appointment.appointmentTypeId)),
     el("dt", {}, "Status"), el("dd", {}, STATUS_WORDS[appointment.status] || appointment.status),
   );
-  const scheduling = state.portal.scheduling;
-  const changeable = appointment.status === "confirmed" && scheduling.enabled;
-  $("reschedule").hidden = !(changeable && scheduling.reschedule);
-  $("cancel").hidden = !(changeable && scheduling.cancel);
+  // The API says what the client may ask for now: nothing inside the practice's late-change
+  // window, when the practice turned it off, or while a change awaits review.
+  $("reschedule").hidden = !appointment.canReschedule;
+  $("cancel").hidden = !appointment.canCancel;
   $("cancel-confirm").hidden = true;
+  contactInstead(appointment);
+}
+
+// For a confirmed appointment the client may not change here: whom to call instead.
+function contactInstead(appointment) {
+  const box = $("contact-practice");
+  const ways = [!appointment.canReschedule && "reschedule", !appointment.canCancel && "cancel"].filter(Boolean);
+  box.hidden = appointment.status !== "confirmed" || ways.length === 0;
+  if (box.hidden) {
+    box.replaceChildren();
+    return;
+  }
+  const phone = state.portal.practice.phone;
+  const saying = `Please contact the practice to ${ways.join(" or ")}`;
+  box.replaceChildren(
+    ...(phone ? [`${saying}: `, el("a", { href: telHref(phone) }, readablePhone(phone)), "."] : [`${saying}.`]),
+  );
 }
 
 async function startReschedule() {
