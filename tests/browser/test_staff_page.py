@@ -373,6 +373,116 @@ def test_a_bad_number_is_explained(page, stack):
     )
 
 
+def test_the_phone_late_change_window_and_reminders_are_saved_and_only_they_are_sent(
+    page, stack, restored_settings
+):
+    # Given staff on the settings panel of a practice with no phone, no window and one reminder
+    assert restored_settings["reminders"] == {"hoursBefore": [24]}
+    sign_in_as_staff(page, stack)
+    settings = page.locator("#settings-form")
+    sent: list[Any] = []
+    page.on(
+        "request",
+        lambda r: (
+            sent.append(r.post_data_json) if r.method == "PATCH" and "/staff/settings" in r.url else None
+        ),
+    )
+
+    # When they give the phone as people type it, a 24-hour window and reminders 48 and 2 hours before
+    settings.get_by_label("Practice phone number").fill("617 555 0123")
+    settings.get_by_label("Late-change window (hours before an appointment)").fill("24")
+    settings.get_by_label("First reminder (hours before)").fill("48")
+    settings.get_by_label("Second reminder (hours before)").fill("2")
+    settings.get_by_role("button", name="Save Settings").click()
+    page.locator("#settings-saved", has_text="Saved").wait_for()
+
+    # Then they are saved, the phone as E.164 and shown back as people read it
+    token = token_for(stack, *STAFF)
+    stored = http(stack, "GET", "/staff/settings", token=token)
+    assert stored["practice"]["phone"] == "+16175550123"
+    assert stored["scheduling"]["changeCutoffHours"] == 24
+    assert stored["reminders"] == {"hoursBefore": [48, 2]}
+    assert settings.get_by_label("Practice phone number").input_value() == "(617) 555-0123"
+    assert http(stack, "GET", "/portal")["practice"]["phone"] == "+16175550123"
+    # and only what changed was sent
+    assert sent == [
+        {
+            "practice": {"phone": "617 555 0123"},
+            "scheduling": {"changeCutoffHours": 24},
+            "reminders": {"hoursBefore": [48, 2]},
+        }
+    ]
+    no_accessibility_violations(page)
+    page.locator("#settings").screenshot(path=str(ARTIFACTS / "staff-settings.png"))
+
+    # When they empty the second reminder and change nothing else
+    settings.get_by_label("Second reminder (hours before)").fill("")
+    settings.get_by_role("button", name="Save Settings").click()
+    page.locator("#settings-saved", has_text="Saved").wait_for()
+
+    # Then only that is sent, the phone shown as people read it is not sent again
+    assert sent[-1] == {"practice": {}, "scheduling": {}, "reminders": {"hoursBefore": [48]}}
+    assert http(stack, "GET", "/staff/settings", token=token)["reminders"] == {"hoursBefore": [48]}
+
+
+def test_bad_phone_window_and_reminders_are_explained_beside_their_fields(page, stack, restored_settings):
+    # Given staff on the settings panel
+    sign_in_as_staff(page, stack)
+    settings = page.locator("#settings-form")
+    reminder = settings.get_by_label("First reminder (hours before)")
+
+    # When they ask for a reminder 0 hours before
+    reminder.fill("0")
+    settings.get_by_role("button", name="Save Settings").click()
+
+    # Then it is explained beside the reminders, the field marked, and nothing is saved
+    beside = page.locator("#set-reminders-note + p.error")
+    beside.wait_for()
+    assert beside.inner_text() == "A reminder must be a whole number from 1 to 168."
+    assert reminder.get_attribute("aria-invalid") == "true"
+    assert beside.get_attribute("id") in (reminder.get_attribute("aria-describedby") or "").split()
+
+    # When they give the same hour twice / Then that is explained there instead
+    reminder.fill("24")
+    settings.get_by_label("Second reminder (hours before)").fill("24")
+    settings.get_by_role("button", name="Save Settings").click()
+    page.locator(
+        "#set-reminders-note + p.error", has_text="The two reminders must be at different hours."
+    ).wait_for()
+    assert page.locator("#settings-form p.error[data-field-error]").count() == 1
+
+    # When they give a number no phone has (which the API refuses)
+    settings.get_by_label("Second reminder (hours before)").fill("")
+    phone = settings.get_by_label("Practice phone number")
+    phone.fill("12345")
+    settings.get_by_role("button", name="Save Settings").click()
+
+    # Then the API's refusal is shown beside the phone, the field marked and given the cursor
+    refusal = page.locator("#set-phone-note + p.error")
+    refusal.wait_for()
+    assert refusal.inner_text() == "Practice phone number: must be a valid phone number"
+    assert phone.get_attribute("aria-invalid") == "true"
+    assert refusal.get_attribute("id") in (phone.get_attribute("aria-describedby") or "").split()
+    assert page.evaluate("document.activeElement.id") == "set-phone"
+    assert page.locator("#set-reminders-note + p.error").count() == 0
+    no_accessibility_violations(page)
+    token = token_for(stack, *STAFF)
+    assert http(stack, "GET", "/staff/settings", token=token) == restored_settings
+
+    # When they fix it / Then it is saved and no error is left beside any field
+    phone.fill("+1 617 555 0123")
+    settings.get_by_label("Late-change window (hours before an appointment)").fill("721")
+    settings.get_by_role("button", name="Save Settings").click()
+    page.locator("#set-cutoff-note + p.error", has_text="must be a whole number from 0 to 720").wait_for()
+    settings.get_by_label("Late-change window (hours before an appointment)").fill("720")
+    settings.get_by_role("button", name="Save Settings").click()
+    page.locator("#settings-saved", has_text="Saved").wait_for()
+    assert page.locator("#settings-form p.error").count() == 0
+    assert phone.get_attribute("aria-invalid") is None
+    stored = http(stack, "GET", "/staff/settings", token=token)
+    assert (stored["practice"]["phone"], stored["scheduling"]["changeCutoffHours"]) == ("+16175550123", 720)
+
+
 @pytest.fixture
 def restored_chen(stack: Any, staff_token: str) -> Iterator[dict[str, Any]]:
     clinicians = http(stack, "GET", "/staff/clinicians", token=staff_token)["clinicians"]

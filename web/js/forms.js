@@ -17,11 +17,14 @@ export function say(container, text) {
   container.replaceChildren(el("p", { class: "note", role: "status" }, text));
 }
 
-// Marks a field as wrong, puts the cursor in it and stops the work with the message.
+// Marks a field as wrong, puts the cursor in it and stops the work with the message (which
+// names the field, for markFields to show beside it in a form that shows errors there).
 export function refuse(input, message) {
   input.setAttribute("aria-invalid", "true");
   input.focus();
-  throw new Error(message);
+  const error = new Error(message);
+  error.input = input;
+  throw error;
 }
 
 // A field's trimmed value, refused with the message when empty.
@@ -41,17 +44,45 @@ export function wholeNumber(input, label, min, max) {
   return value;
 }
 
-// Ties the server's field errors (as showError put them in the container) to the form's fields
-// (by their name): each line says the field's label and describes the field, which is marked
-// invalid; the first one gets the cursor. What an earlier answer marked is cleared first.
+// Where a form with data-errors="inline" shows a field's error: after the element the field
+// names in data-error-after (a fieldset's note, for fields that share one error), else after the
+// field's own note, else after the field.
+function besideField(input) {
+  const named = input.dataset.errorAfter && input.form.querySelector(`#${CSS.escape(input.dataset.errorAfter)}`);
+  if (named) return named;
+  const next = input.nextElementSibling;
+  return next && next.classList.contains("note") ? next : input;
+}
+
+// Describes the field by the line (and marks it invalid); what described it before is kept, for
+// the next answer to put back.
+function describe(input, line) {
+  const before = input.getAttribute("aria-describedby") || "";
+  if (input.dataset.serverError === undefined) input.dataset.serverError = before;
+  input.setAttribute("aria-describedby", `${before} ${line.id}`.trim());
+  input.setAttribute("aria-invalid", "true");
+}
+
+// Ties field errors to the form's fields (by their name): the server's (as showError put them in
+// the container), each line saying the field's label and describing the field, which is marked
+// invalid; the first one gets the cursor. A form with data-errors="inline" shows each line beside
+// its field instead, and also the page's own refusal (refuse) beside the field it is about. What
+// an earlier answer marked is cleared first.
 export function markFields(form, container, error) {
   if (!form) return;
+  for (const line of form.querySelectorAll("[data-field-error]")) line.remove();
   for (const input of form.querySelectorAll("[data-server-error]")) {
     input.removeAttribute("aria-invalid");
     const before = input.dataset.serverError;
     if (before) input.setAttribute("aria-describedby", before);
     else input.removeAttribute("aria-describedby");
     delete input.dataset.serverError;
+  }
+  const inline = form.dataset.errors === "inline";
+  if (inline && error.input && error.input.form === form) {
+    const line = el("p", { class: "error", id: `${error.input.id}-error`, dataset: { fieldError: "" } }, error.message);
+    besideField(error.input).after(line);
+    describe(error.input, line);
   }
   if (!error.fields || !error.fields.length) return;
   const lines = container.querySelectorAll("p.error");
@@ -64,10 +95,11 @@ export function markFields(form, container, error) {
     const label = input.labels && input.labels.length ? input.labels[0].textContent.trim() : name;
     line.textContent = `${label}: ${problem.message}`;
     line.id = `${input.id}-server-error`;
-    const before = input.getAttribute("aria-describedby") || "";
-    input.dataset.serverError = before;
-    input.setAttribute("aria-describedby", `${before} ${line.id}`.trim());
-    input.setAttribute("aria-invalid", "true");
+    if (inline) {
+      line.dataset.fieldError = "";
+      besideField(input).after(line);
+    }
+    describe(input, line);
     first ||= input;
   });
   if (first) first.focus();
