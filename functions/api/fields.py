@@ -125,8 +125,14 @@ Title = Annotated[
 DateOfBirth = Annotated[date, BeforeValidator(_strict_date), AfterValidator(_date_of_birth)]
 Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
 Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_phone)]
-# Given, it is checked whole (null included: `[]` is how reminders are turned off).
-HoursBefore = Annotated[list[int] | None, BeforeValidator(_hours_before)]
+_ReminderHours = Annotated[int, Field(ge=REMINDER_HOURS[0], le=REMINDER_HOURS[1])]
+# Given, it is checked whole (null included: `[]` is how reminders are turned off); the inner
+# constraints say the same in the OpenAPI document.
+HoursBefore = Annotated[
+    Annotated[list[_ReminderHours], Field(max_length=MAX_REMINDERS, json_schema_extra={"uniqueItems": True})]
+    | None,
+    BeforeValidator(_hours_before),
+]
 Text = Annotated[str, StringConstraints(max_length=1000)]
 Instant = Annotated[AwareDatetime, BeforeValidator(_instant), AfterValidator(_to_utc)]
 Id = Annotated[str, StringConstraints(pattern=f"^{ID_PATTERN}$")]
