@@ -139,6 +139,77 @@ def test_a_transaction_whose_answer_was_lost_is_reported_as_done_and_written_onc
         assert (again.status, again.body) == (answer.status, answer.body)
 
 
+STAFF_WRITES = {
+    # name: (what the appointment is before, the call, the appointment's version after)
+    "staff book": (
+        dict,
+        lambda _, h: call(
+            "POST",
+            "/staff/appointments",
+            {
+                "clientId": "client-a",
+                "clinicianId": "c-okafor",
+                "appointmentTypeId": "session",
+                "start": at(next_weekday(), 11),
+            },
+            who=STAFF,
+            headers=h,
+        ),
+        201,
+        1,
+    ),
+    "staff move": (
+        _confirmed,
+        lambda r, h: call(
+            "POST",
+            f"/staff/appointments/{r['appointment']}/reschedule",
+            {"start": at(next_weekday(), 15)},
+            who=STAFF,
+            headers=h,
+        ),
+        200,
+        3,
+    ),
+    "staff cancel": (
+        _confirmed,
+        lambda r, h: call("POST", f"/staff/appointments/{r['appointment']}/cancel", {}, who=STAFF, headers=h),
+        200,
+        3,
+    ),
+}
+
+
+@pytest.mark.parametrize("with_key", [False, True], ids=["no key", "Idempotency-Key"])
+@pytest.mark.parametrize("name", list(STAFF_WRITES))
+def test_a_staff_calendar_write_whose_answer_was_lost_is_done_once(practice, name: str, with_key: bool):
+    # Given an appointment (or none) and DynamoDB losing the answer of the next transaction after
+    # carrying it out
+    ready, send, status, version = STAFF_WRITES[name]
+    before = ready()
+    headers = {"Idempotency-Key": f"lost-{name}"} if with_key else {}
+    attempts = lose_answers(aws.dynamodb(), "TransactWriteItems")
+
+    # When staff make the change (the SDK retries the transaction)
+    answer = send(before, headers)
+
+    # Then they are told it is done, and it is done once, under one token
+    assert answer.status == status, answer.body
+    assert len(attempts) == 2
+    assert attempts[0].get("ClientRequestToken") == attempts[1].get("ClientRequestToken")
+    appointment = next(a for a in stored_appointments() if a["id"] == answer.body["appointment"]["id"])
+    assert appointment["version"] == version
+    assert appointment["writeToken"] == attempts[0]["ClientRequestToken"]
+    requests = [
+        i for i in table_items() if i["pk"] == f"APPT#{appointment['id']}" and i["sk"].startswith("REQ#")
+    ]
+    assert len(requests) == appointment["requests"]
+    claims = stored_claims()
+    assert len({(c["pk"], c["sk"]) for c in claims}) == len(claims)
+    if with_key:
+        again = send(before, headers)
+        assert (again.status, again.body) == (answer.status, answer.body)
+
+
 def test_a_refused_write_is_still_refused_when_its_answer_is_lost(practice):
     # Given a time already held by someone else
     day = next_weekday()
