@@ -13,14 +13,12 @@ reported (those requests' emails can be sent from the staff page, Send Again).
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from functions.notify import mapping
@@ -133,16 +131,9 @@ def lambda_invoker(client: Any, function_name: str) -> Invoke:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import boto3
+    from functions.deployed import stack
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--stack", default="ClientPortal", help="the deployed stack's name")
-    parser.add_argument("--config", help="the deployment's configuration file, for its region")
-    args = parser.parse_args(argv)
-    region = json.loads(Path(args.config).read_text(encoding="utf-8"))["region"] if args.config else None
-    session = boto3.Session(region_name=region)
-    stack = session.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    session, outputs = stack(__doc__.splitlines()[0] if __doc__ else None, argv)
     report = redrive(
         session.client("sqs"),
         session.client("dynamodbstreams"),

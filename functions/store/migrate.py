@@ -11,11 +11,9 @@ already migrated is left alone.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -75,22 +73,13 @@ def calendar_index(client: Any, table: str) -> Report:
 
 
 def _sort(item: dict[str, Any]) -> str:
-    from datetime import datetime
-
     return keys.calendar_sort(datetime.fromisoformat(item["start"]["S"]), item["id"]["S"])
 
 
 def main(argv: list[str] | None = None) -> int:
-    import boto3
+    from functions.deployed import stack
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--stack", default="ClientPortal", help="the deployed stack's name")
-    parser.add_argument("--config", help="the deployment's configuration file, for its region")
-    args = parser.parse_args(argv)
-    region = json.loads(Path(args.config).read_text(encoding="utf-8"))["region"] if args.config else None
-    session = boto3.Session(region_name=region)
-    stack = session.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    session, outputs = stack(__doc__.splitlines()[0] if __doc__ else None, argv)
     print(calendar_index(session.client("dynamodb"), outputs["TableName"]).line())
     return 0
 
