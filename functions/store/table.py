@@ -221,8 +221,8 @@ class Store:
                 # Every appointment starting before `end`: "#" sorts after the compact time.
                 ":hi": {"S": keys.compact(end)},
             },
-            "ProjectionExpression": ", ".join(f"#{i}" for i in range(len(CALENDAR_ATTRIBUTES))),
-            "ExpressionAttributeNames": {f"#{i}": name for i, name in enumerate(CALENDAR_ATTRIBUTES)},
+            "ProjectionExpression": _CALENDAR_PROJECTION,
+            "ExpressionAttributeNames": _CALENDAR_NAMES,
         }
         if clinician_id is not None:
             args["FilterExpression"] = "clinicianId = :c"
@@ -667,6 +667,12 @@ class Store:
             args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     _call = staticmethod(call)
+
+
+# What the calendar's Query reads: the index's projected attributes, by placeholder (several of
+# them, such as status and end, are reserved words).
+_CALENDAR_NAMES = {f"#{i}": name for i, name in enumerate(CALENDAR_ATTRIBUTES)}
+_CALENDAR_PROJECTION = ", ".join(_CALENDAR_NAMES)
 
 
 def _appointment_item(a: Appointment) -> dict[str, Any]:
