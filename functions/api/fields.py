@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated, Any
 
 import phonenumbers
@@ -11,6 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
 
 from functions.scheduling.config import ID_PATTERN, MAX_REMINDERS, REMINDER_HOURS
+from functions.scheduling.errors import Invalid
 
 # Contract v2: spaces, apostrophes (' and ’), hyphens and periods ("St. John", "King Jr.").
 _NAME_PUNCTUATION = frozenset(" '’-.")
@@ -138,3 +139,24 @@ Instant = Annotated[AwareDatetime, BeforeValidator(_instant), AfterValidator(_to
 Id = Annotated[str, StringConstraints(pattern=f"^{ID_PATTERN}$")]
 Limit = Annotated[int, Field(ge=1, le=200)]
 Day = Annotated[date, AfterValidator(_sane_date)]
+
+
+# A range of days asked for (availability, the staff calendar): from and to inclusive.
+MAX_RANGE_DAYS = 30
+
+
+def check_range(first: date, last: date) -> None:
+    """A reversed or too long range of days is a 422 on `to` (before anything is read)."""
+    if last < first:
+        raise Invalid("invalid_range", "must not be before from", "to")
+    if (last - first).days > MAX_RANGE_DAYS:
+        raise Invalid("invalid_range", f"must be at most {MAX_RANGE_DAYS} days after from", "to")
+
+
+def day_span(first: date, last: date, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The instants a range of days spans in the practice's zone: from the start of `first` to
+    the start of the day after `last`."""
+    return (
+        datetime.combine(first, time(), tzinfo=zone),
+        datetime.combine(last + timedelta(days=1), time(), tzinfo=zone),
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -10,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from functions import aws
 from functions.api import present
-from functions.api.fields import Day, Id
+from functions.api.fields import Day, Id, check_range, day_span
 from functions.api.http import current, lambda_handler, respond, returns
 from functions.api.models import (
     AvailabilityOut,
@@ -23,10 +22,7 @@ from functions.api.models import (
     TypeOut,
 )
 from functions.scheduling.config import ClientType
-from functions.scheduling.errors import Invalid
 from functions.scheduling.slots import open_slots
-
-MAX_RANGE_DAYS = 30
 
 
 @returns(PortalOut)
@@ -66,15 +62,10 @@ def get_availability(
     clinicianId: Annotated[Id | None, Query()] = None,
     appointmentTypeId: Annotated[Id | None, Query()] = None,
 ) -> Response[str]:
-    if to < from_:
-        raise Invalid("invalid_range", "must not be before from", "to")
-    if (to - from_).days > MAX_RANGE_DAYS:
-        raise Invalid("invalid_range", f"must be at most {MAX_RANGE_DAYS} days after from", "to")
+    check_range(from_, to)
     store = aws.store()
     config = store.config()
-    zone = config.zone
-    first = datetime.combine(from_, time(), tzinfo=zone)
-    last = datetime.combine(to + timedelta(days=1), time(), tzinfo=zone)
+    first, last = day_span(from_, to, config.zone)
     shown = {clinicianId} if clinicianId else {c.id for c, _ in config.portal_clinicians(clientType)}
     busy = store.busy(first, last, shown) if config.scheduling.enabled else []
     slots = open_slots(config, clientType, from_, to, current().now, busy, clinicianId, appointmentTypeId)

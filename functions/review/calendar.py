@@ -4,7 +4,6 @@ move and cancel themselves (decided at once, the client emailed as after an appr
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time, timedelta
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -12,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from functions import aws
 from functions.api import present
-from functions.api.fields import Day, Id
+from functions.api.fields import Day, Id, check_range, day_span
 from functions.api.http import (
     IdempotencyKey,
     commit,
@@ -31,11 +30,9 @@ from functions.api.models import (
     StaffMoveIn,
 )
 from functions.scheduling import booking
-from functions.scheduling.errors import Conflict, Invalid, NotFound
+from functions.scheduling.errors import Conflict, NotFound
 from functions.scheduling.lifecycle import Appointment
 from functions.store import Snapshot
-
-MAX_RANGE_DAYS = 30
 
 
 @returns(StaffAppointmentsOut)
@@ -44,14 +41,10 @@ def get_appointments(
     to: Annotated[Day, Query()],
     clinicianId: Annotated[Id | None, Query()] = None,
 ) -> Response[str]:
-    if to < from_:
-        raise Invalid("invalid_range", "must not be before from", "to")
-    if (to - from_).days > MAX_RANGE_DAYS:
-        raise Invalid("invalid_range", f"must be at most {MAX_RANGE_DAYS} days after from", "to")
+    check_range(from_, to)
     store = aws.store()
     config = store.config()
-    first = datetime.combine(from_, time(), tzinfo=config.zone)
-    last = datetime.combine(to + timedelta(days=1), time(), tzinfo=config.zone)
+    first, last = day_span(from_, to, config.zone)
     entries = store.calendar(first, last, clinicianId)
     entries.sort(key=lambda e: (e.start, e.clinicianId, e.id))
     return respond(
