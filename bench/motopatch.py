@@ -391,13 +391,20 @@ class Replay:
         else:
             self.hits += 1
         url, status, headers, content = answer
-        _answered.append(request)
+        answered(request)
         return AWSResponse(url, status, cast(Any, headers), MockRawResponse(content))
 
 
 # Requests already answered by Replay: botocore still calls every before-send handler (then takes
 # the first answer), so moto's own stubber is told to leave these alone.
 _answered: list[Any] = []
+
+
+def answered(request: Any) -> None:
+    """Tell moto's stubber to leave a request alone: a hook before it has answered it."""
+    _answered.append(request)
+
+
 # Seconds spent inside moto's stubber (moto's simulation of the service), summed over the run.
 moto_seconds = [0.0]
 
