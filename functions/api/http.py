@@ -59,12 +59,12 @@ def current() -> Call:
 
 
 def respond(status: int, body: BaseModel, headers: dict[str, str] | None = None) -> Response[str]:
-    return Response(
-        status,
-        "application/json",
-        body.model_dump_json(exclude_unset=True),
-        {**errors.HEADERS, **(headers or {})},
-    )
+    return respond_json(status, body.model_dump_json(exclude_unset=True), headers)
+
+
+def respond_json(status: int, body: str, headers: dict[str, str] | None = None) -> Response[str]:
+    """An answer whose JSON is already written (availability writes its own, docs/performance.md)."""
+    return Response(status, "application/json", body, {**errors.HEADERS, **(headers or {})})
 
 
 # ---- access and gates ---------------------------------------------------------------------------

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta, timezone
 
 from functions.scheduling.config import PracticeConfig
+from functions.scheduling.fast_slots import Opening
 from functions.scheduling.lifecycle import Appointment, CalendarEntry, Request, can_cancel, can_reschedule
 
 from .models import (
     AppointmentOut,
+    AvailabilityOut,
     ClientOut,
     MyAppointmentOut,
     RequestOut,
+    SlotOut,
     StaffAppointmentOut,
     StaffRequestOut,
 )
@@ -19,6 +23,70 @@ from .models import (
 
 def instant(config: PracticeConfig, value: datetime) -> str:
     return config.local(value).isoformat()
+
+
+_NO_TIMES = '"start":"","end":""}'
+
+
+def availability(config: PracticeConfig, openings: Sequence[Opening]) -> str:
+    """The body of GET /availability: what `AvailabilityOut(...).model_dump_json()` writes, without
+    a model per slot. The models still write every part that holds names (so escaping is
+    theirs); the text of each instant is made once."""
+    head = AvailabilityOut(timeZone=config.practice.timeZone, slots=[]).model_dump_json()
+    text = _LocalText(config)
+    fronts: dict[tuple[str, str], str] = {}
+    made: dict[int, str] = {}
+    parts = []
+    for start, end, clinician_id, type_id, offset in openings:
+        front = fronts.get((clinician_id, type_id))
+        if front is None:
+            empty = SlotOut(
+                clinicianId=clinician_id,
+                clinicianName=config.clinician_name(clinician_id),
+                appointmentTypeId=type_id,
+                start="",
+                end="",
+            ).model_dump_json()
+            front = fronts[(clinician_id, type_id)] = empty.removesuffix(_NO_TIMES)
+        if (start_text := made.get(start)) is None:
+            start_text = made[start] = text(start, offset)
+        if (end_text := made.get(end)) is None:
+            end_text = made[end] = text(end, offset)
+        parts.append(f'{front}"start":"{start_text}","end":"{end_text}"}}')
+    return f"{head.removesuffix('[]}')}[{','.join(parts)}]}}"
+
+
+class _LocalText:
+    """Instants (epoch seconds) as `instant` writes them: ISO 8601 in the practice's zone. With
+    the offset known (a day without a clock change), from the date, the time of day and the
+    offset, each written once; else through the zone."""
+
+    def __init__(self, config: PracticeConfig):
+        self.zone = config.zone
+        self.dates: dict[int, str] = {}
+        self.clocks: dict[int, str] = {}
+        self.offsets: dict[int, str] = {}
+
+    def __call__(self, value: int, offset: int | None) -> str:
+        if offset is None:
+            return datetime.fromtimestamp(value, self.zone).isoformat()
+        day, clock = divmod(value + offset, 86_400)
+        if (on := self.dates.get(day)) is None:
+            on = self.dates[day] = date.fromordinal(_EPOCH_DAY + day).isoformat()
+        if (at := self.clocks.get(clock)) is None:
+            hours, rest = divmod(clock, 3_600)
+            at = self.clocks[clock] = f"T{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+        if (east := self.offsets.get(offset)) is None:
+            east = self.offsets[offset] = _offset_text(offset)
+        return on + at + east
+
+
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+
+
+def _offset_text(seconds: int) -> str:
+    """A UTC offset as isoformat writes it: +HH:MM, or +HH:MM:SS when it has seconds."""
+    return datetime(2000, 1, 1, tzinfo=timezone(timedelta(seconds=seconds))).isoformat()[19:]
 
 
 def _optional(config: PracticeConfig, **values: datetime | None) -> dict[str, str]:

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from functions import aws
 from functions.api import present
 from functions.api.fields import Day, Id, check_range, day_span
-from functions.api.http import current, lambda_handler, respond, returns
+from functions.api.http import current, lambda_handler, respond, respond_json, returns
 from functions.api.models import (
     AvailabilityOut,
     ClinicianOut,
@@ -18,11 +18,10 @@ from functions.api.models import (
     PortalOut,
     PracticeOut,
     SchedulingOut,
-    SlotOut,
     TypeOut,
 )
 from functions.scheduling.config import ClientType
-from functions.scheduling.slots import open_slots
+from functions.scheduling.fast_slots import open_times
 
 
 @returns(PortalOut)
@@ -67,24 +66,10 @@ def get_availability(
     config = store.config()
     first, last = day_span(from_, to, config.zone)
     shown = {clinicianId} if clinicianId else {c.id for c, _ in config.portal_clinicians(clientType)}
-    busy = store.busy(first, last, shown) if config.scheduling.enabled else []
-    slots = open_slots(config, clientType, from_, to, current().now, busy, clinicianId, appointmentTypeId)
-    return respond(
-        200,
-        AvailabilityOut(
-            timeZone=config.practice.timeZone,
-            slots=[
-                SlotOut(
-                    clinicianId=s.clinician_id,
-                    clinicianName=config.clinician_name(s.clinician_id),
-                    appointmentTypeId=s.type_id,
-                    start=present.instant(config, s.start),
-                    end=present.instant(config, s.end),
-                )
-                for s in slots
-            ],
-        ),
-    )
+    held = store.held(first, last, shown) if config.scheduling.enabled else {}
+    # The fast path of slots.open_slots (the reference; tests/unit/test_fast_slots.py compares them).
+    found = open_times(config, clientType, from_, to, current().now, held, clinicianId, appointmentTypeId)
+    return respond_json(200, present.availability(config, found))
 
 
 handler = lambda_handler(__name__, "availability")

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from functions.scheduling.config import MAX_DURATION_MINUTES, PracticeConfig
 from functions.scheduling.errors import Conflict, Invalid, NotFound, Unavailable
+from functions.scheduling.fast_slots import EPOCH
 from functions.scheduling.lifecycle import Appointment, CalendarEntry, ClientRecord, Plan, Request
 from functions.scheduling.slots import Busy
 
@@ -186,8 +187,37 @@ class Store:
     ) -> list[Busy]:
         """Every interval held between two instants, from the keys-only index: for all clinicians,
         or only those of `clinician_ids` (the others' holds are not parsed)."""
+        found = []
+        for item in self._busy_items(start, end):
+            sort = item["gsi2sk"]["S"]
+            if clinician_ids is not None and sort.split("#", 2)[2] not in clinician_ids:
+                continue
+            held_start, held_end, clinician_id = keys.parse_busy_sort(sort)
+            if held_end > start and held_start < end:
+                found.append(Busy(clinician_id, held_start, held_end))
+        return found
+
+    def held(
+        self, start: datetime, end: datetime, clinician_ids: Collection[str]
+    ) -> dict[str, list[tuple[int, int]]]:
+        """What `busy` reads, in seconds since the epoch per clinician: the same single Query,
+        each hold parsed into two integers (availability's fast path takes them so)."""
+        low = (start - EPOCH) // timedelta(seconds=1)  # held_end > start, in whole seconds
+        high = -((EPOCH - end) // timedelta(seconds=1))  # held_start < end
+        found: dict[str, list[tuple[int, int]]] = {}
+        for item in self._busy_items(start, end):
+            sort = item["gsi2sk"]["S"]
+            held_start, held_end, clinician_id = sort.split("#", 2)
+            if clinician_id not in clinician_ids:
+                continue
+            first, last = keys.seconds_of(held_start), keys.seconds_of(held_end)
+            if last > low and first < high:
+                found.setdefault(clinician_id, []).append((first, last))
+        return found
+
+    def _busy_items(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         low = keys.compact(start - timedelta(minutes=MAX_DURATION_MINUTES))
-        items = self._query(
+        return self._query(
             IndexName=GSI2,
             KeyConditionExpression="gsi2pk = :p AND gsi2sk BETWEEN :lo AND :hi",
             ExpressionAttributeValues={
@@ -197,15 +227,6 @@ class Store:
             },
             ProjectionExpression="gsi2sk",
         )
-        found = []
-        for item in items:
-            sort = item["gsi2sk"]["S"]
-            if clinician_ids is not None and sort.split("#", 2)[2] not in clinician_ids:
-                continue
-            held_start, held_end, clinician_id = keys.parse_busy_sort(sort)
-            if held_end > start and held_start < end:
-                found.append(Busy(clinician_id, held_start, held_end))
-        return found
 
     def calendar(
         self, start: datetime, end: datetime, clinician_id: str | None = None

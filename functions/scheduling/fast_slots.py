@@ -1,0 +1,181 @@
+"""Open slots in whole seconds since the epoch: the fast path of availability.
+
+`slots.open_slots` is the reference: exact across clock changes, it makes a datetime for every
+working window of every clinician on every day, and for every candidate. This gives the same
+slots in the same order, in integers:
+
+* Each clinician's weekly hours become a template of seconds after local midnight, made once.
+* The UTC offset is looked up once per day, at its midnight and the next. A day whose two
+  offsets agree (and whose midnights are neither skipped nor repeated) has no clock change, so
+  its wall times are its midnight plus the template.
+  A day with a clock change (or any offset it could not prove constant) takes its windows
+  from the reference's `Clinician.working_windows`, which is exact.
+* Holds and time off become one sorted list of disjoint blocked spans per clinician; each
+  working window less those spans leaves free intervals, and the starts that fit in each are
+  one `range`.
+* Minimum notice, "in the future" and the horizon are one lower bound and one last day.
+
+`tests/unit/test_fast_slots.py` compares it with the reference over random practices.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from .config import WEEKDAYS, ClientType, Clinician, PracticeConfig
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DAY = EPOCH.date().toordinal()
+_DAY = 86_400
+_MICROSECOND = timedelta(microseconds=1)
+
+# Time held per clinician id: (start, end) in seconds since the epoch.
+Held = Mapping[str, Sequence[tuple[int, int]]]
+
+
+# An open slot: (start, end, clinician id, type id, offset). Start and end are seconds since
+# the epoch (UTC); offset is the UTC offset (seconds east) of both when the slot lies in a day
+# without a clock change, else None. A plain tuple: a few hundred are made per call.
+Opening = tuple[int, int, str, str, int | None]
+
+
+def seconds(instant: datetime) -> int:
+    """Seconds since the epoch of an instant on a whole second."""
+    return (instant - EPOCH) // timedelta(seconds=1)
+
+
+def instant(value: int) -> datetime:
+    return EPOCH + timedelta(seconds=value)
+
+
+def _micros(instant: datetime) -> int:
+    return (instant - EPOCH) // _MICROSECOND
+
+
+def _days(zone: tzinfo, first: date, last: date) -> list[tuple[date, int, int | None, int | None]]:
+    """(day, weekday, the epoch second of its midnight, its UTC offset in seconds); the last two
+    None on a day with a clock change."""
+    found: list[tuple[date, int, int | None, int | None]] = []
+    day = first
+    offset = _midnight_offset(zone, day)
+    while day <= last:
+        following = day + timedelta(days=1)
+        next_offset = _midnight_offset(zone, following)
+        if offset is not None and offset == next_offset:
+            found.append((day, day.weekday(), (day.toordinal() - _EPOCH_DAY) * _DAY - offset, offset))
+        else:
+            found.append((day, day.weekday(), None, None))
+        day, offset = following, next_offset
+    return found
+
+
+def _midnight_offset(zone: tzinfo, day: date) -> int | None:
+    """The UTC offset (seconds) of a day's midnight; None when that midnight was skipped or
+    repeated by a clock change (its two readings differ)."""
+    midnight = datetime.combine(day, time())
+    first, second = zone.utcoffset(midnight), zone.utcoffset(midnight.replace(fold=1))
+    if first is None or first != second:
+        return None
+    return first // timedelta(seconds=1)
+
+
+def _week(clinician: Clinician) -> list[list[tuple[int, int]]]:
+    """Working intervals per weekday (Monday first), in seconds after local midnight."""
+    week: list[list[tuple[int, int]]] = [[] for _ in WEEKDAYS]
+    for i, name in enumerate(WEEKDAYS):
+        for interval in clinician.hours.get(name, []):
+            start, end = interval.minutes()
+            week[i].append((start * 60, end * 60))
+    return week
+
+
+def _blocked(clinician: Clinician, held: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Time off and holds as sorted, disjoint spans (starts, ends) in seconds. Time off may fall
+    between seconds: its start is rounded down and its end up, which keeps "overlaps a slot of
+    whole seconds" exactly as it was."""
+    spans = [(_micros(t.start) // 1_000_000, -(-_micros(t.end) // 1_000_000)) for t in clinician.timeOff]
+    spans.extend(held)
+    spans.sort()
+    starts: list[int] = []
+    ends: list[int] = []
+    for start, end in spans:
+        if ends and start <= ends[-1]:
+            ends[-1] = max(ends[-1], end)
+        else:
+            starts.append(start)
+            ends.append(end)
+    return starts, ends
+
+
+def _free(start: int, end: int, starts: list[int], ends: list[int]) -> list[tuple[int, int]]:
+    """The parts of [start, end) outside every blocked span (`starts`, `ends`: sorted, disjoint):
+    a slot overlaps no blocked span exactly when it lies within one of them."""
+    free = []
+    i = bisect_right(ends, start)  # the first span that ends after `start`
+    while i < len(starts) and starts[i] < end:
+        if starts[i] > start:
+            free.append((start, starts[i]))
+        start = ends[i]
+        i += 1
+    if start < end:
+        free.append((start, end))
+    return free
+
+
+def open_times(
+    config: PracticeConfig,
+    client_type: ClientType,
+    first: date,
+    last: date,
+    now: datetime,
+    held: Held,
+    clinician_id: str | None = None,
+    type_id: str | None = None,
+) -> list[Opening]:
+    """What `slots.open_slots` answers, for holds given in seconds: the same slots, by start, then
+    clinician name."""
+    scheduling = config.scheduling
+    if not scheduling.enabled:
+        return []
+    zone = config.zone
+    now_us = _micros(now)
+    earliest_us = now_us + scheduling.minimumNoticeHours * 3_600_000_000
+    # The first start allowed: at or after the minimum notice, and after now.
+    lowest = max(-(-earliest_us // 1_000_000), now_us // 1_000_000 + 1)
+    last = min(last, now.astimezone(zone).date() + timedelta(days=scheduling.horizonDays))
+    step = scheduling.slotIntervalMinutes * 60
+    days = _days(zone, first, last)
+    found: list[tuple[int, str, str, str, int, int | None]] = []
+    for clinician, offered in config.portal_clinicians(client_type):
+        if clinician_id is not None and clinician.id != clinician_id:
+            continue
+        lengths = [
+            (t, config.appointmentTypes[t].durationMinutes * 60)
+            for t in offered
+            if type_id is None or t == type_id
+        ]
+        week = _week(clinician)
+        starts, ends = _blocked(clinician, held.get(clinician.id, ()))
+        name, cid = clinician.name.casefold(), clinician.id
+        for day, weekday, base, east in days:
+            spans = week[weekday]
+            if not spans:
+                continue
+            if base is None:
+                windows = [(seconds(a), seconds(b)) for a, b in clinician.working_windows(day, zone)]
+            else:
+                windows = [(base + a, base + b) for a, b in spans]
+            for window_start, window_end in windows:
+                for free_start, free_end in _free(window_start, window_end, starts, ends):
+                    low = max(free_start, lowest) - window_start
+                    # Starts are window_start + k * step: the first at or after `low`.
+                    first_start = window_start - (-low // step) * step
+                    for tid, length in lengths:
+                        found.extend(
+                            (start, name, cid, tid, start + length, east)
+                            for start in range(first_start, free_end - length + 1, step)
+                        )
+    found.sort()
+    return [(start, end, cid, tid, east) for start, _, cid, tid, end, east in found]
