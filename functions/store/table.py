@@ -131,6 +131,8 @@ class Store:
     def __init__(self, client: DynamoDBClient, table_name: str):
         self.client = client
         self.table = table_name
+        # The configuration item last parsed, and what it parsed to (see _config_from).
+        self._parsed: tuple[Mapping[str, Any], PracticeConfig] | None = None
 
     # ---- reads -------------------------------------------------------------------------------
 
@@ -658,7 +660,16 @@ class Store:
         return Idempotency(scope, str(data["bodyHash"]), int(data["statusCode"]), str(data["body"]))
 
     def _config_from(self, item: Mapping[str, Any] | None) -> PracticeConfig:
-        return _record(PracticeConfig, item) if item else PracticeConfig()
+        """The configuration of an item read. It is read on every call (a change made by staff
+        applies at once) but parsed only when it differs from the item parsed last: comparing
+        the raw items costs a fraction of validating one (docs/performance.md)."""
+        if not item:
+            return PracticeConfig()
+        if self._parsed is not None and self._parsed[0] == item:
+            return self._parsed[1]
+        config = _record(PracticeConfig, item)
+        self._parsed = (item, config)
+        return config
 
     def _get(self, key: keys.Key) -> dict[str, Any] | None:
         response = self._call(self.client.get_item, TableName=self.table, Key=key, ConsistentRead=True)
