@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
+from functools import cache
 
 from functions.scheduling.config import PracticeConfig
 from functions.scheduling.fast_slots import Opening
@@ -31,11 +32,14 @@ _NO_TIMES = '"start":"","end":""}'
 def availability(config: PracticeConfig, openings: Sequence[Opening]) -> str:
     """The body of GET /availability: what `AvailabilityOut(...).model_dump_json()` writes, without
     a model per slot. The models still write every part that holds names (so escaping is
-    theirs); the text of each instant is made once."""
+    theirs); an instant's text is put together from its date, its minute of the day and its
+    offset, each written once (the zone is asked only on a day with a clock change)."""
     head = AvailabilityOut(timeZone=config.practice.timeZone, slots=[]).model_dump_json()
-    text = _LocalText(config)
+    zone = config.zone
     fronts: dict[tuple[str, str], str] = {}
-    made: dict[int, str] = {}
+    dates: dict[int, str] = {}
+    offsets: dict[int | None, str] = {}
+    clocks = _clocks()
     parts = []
     for start, end, clinician_id, type_id, offset in openings:
         front = fronts.get((clinician_id, type_id))
@@ -47,41 +51,34 @@ def availability(config: PracticeConfig, openings: Sequence[Opening]) -> str:
                 start="",
                 end="",
             ).model_dump_json()
-            front = fronts[(clinician_id, type_id)] = empty.removesuffix(_NO_TIMES)
-        if (start_text := made.get(start)) is None:
-            start_text = made[start] = text(start, offset)
-        if (end_text := made.get(end)) is None:
-            end_text = made[end] = text(end, offset)
-        parts.append(f'{front}"start":"{start_text}","end":"{end_text}"}}')
+            front = fronts[(clinician_id, type_id)] = empty.removesuffix(_NO_TIMES) + '"start":"'
+        if offset is None or (start + offset) % 60 or (end + offset) % 60:
+            start_text = datetime.fromtimestamp(start, zone).isoformat()
+            end_text = datetime.fromtimestamp(end, zone).isoformat()
+            parts.append(f'{front}{start_text}","end":"{end_text}"}}')
+            continue
+        east = offsets.get(offset) or offsets.setdefault(offset, _offset_text(offset))
+        day, minute = divmod((start + offset) // 60, 1440)
+        on = dates.get(day) or dates.setdefault(day, _date_text(day))
+        end_day, end_minute = divmod((end + offset) // 60, 1440)
+        end_on = (
+            on if end_day == day else dates.get(end_day) or dates.setdefault(end_day, _date_text(end_day))
+        )
+        parts.append(f'{front}{on}{clocks[minute]}{east}","end":"{end_on}{clocks[end_minute]}{east}"}}')
     return f"{head.removesuffix('[]}')}[{','.join(parts)}]}}"
 
 
-class _LocalText:
-    """Instants (epoch seconds) as `instant` writes them: ISO 8601 in the practice's zone. With
-    the offset known (a day without a clock change), from the date, the time of day and the
-    offset, each written once; else through the zone."""
-
-    def __init__(self, config: PracticeConfig):
-        self.zone = config.zone
-        self.dates: dict[int, str] = {}
-        self.clocks: dict[int, str] = {}
-        self.offsets: dict[int, str] = {}
-
-    def __call__(self, value: int, offset: int | None) -> str:
-        if offset is None:
-            return datetime.fromtimestamp(value, self.zone).isoformat()
-        day, clock = divmod(value + offset, 86_400)
-        if (on := self.dates.get(day)) is None:
-            on = self.dates[day] = date.fromordinal(_EPOCH_DAY + day).isoformat()
-        if (at := self.clocks.get(clock)) is None:
-            hours, rest = divmod(clock, 3_600)
-            at = self.clocks[clock] = f"T{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
-        if (east := self.offsets.get(offset)) is None:
-            east = self.offsets[offset] = _offset_text(offset)
-        return on + at + east
-
-
 _EPOCH_DAY = date(1970, 1, 1).toordinal()
+
+
+@cache
+def _clocks() -> list[str]:
+    """Each minute of the day as isoformat writes it after the date: T09:30:00."""
+    return [f"T{m // 60:02d}:{m % 60:02d}:00" for m in range(1440)]
+
+
+def _date_text(day: int) -> str:
+    return date.fromordinal(_EPOCH_DAY + day).isoformat()
 
 
 def _offset_text(seconds: int) -> str:

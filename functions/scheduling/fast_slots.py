@@ -4,13 +4,15 @@
 working window of every clinician on every day, and for every candidate. This gives the same
 slots in the same order, in integers:
 
-* Each clinician's weekly hours become a template of seconds after local midnight, made once.
+* Each clinician's weekly hours become a template: for each weekday and type, every start in
+  seconds after local midnight.
 * The UTC offset is looked up once per day, at its midnight and the next. A day whose two
   offsets agree (and whose midnights are neither skipped nor repeated) has no clock change, so
   its wall times are its midnight plus the template.
   A day with a clock change (or any offset it could not prove constant) takes its windows
   from the reference's `Clinician.working_windows`, which is exact.
-* Holds and time off become one sorted list of disjoint blocked spans per clinician; each
+* Holds and time off become one sorted list of disjoint blocked spans per clinician. A day
+  none of them touches (and not too soon to book) takes its template whole; on the others, each
   working window less those spans leaves free intervals, and the starts that fit in each are
   one `range`.
 * Minimum notice, "in the future" and the horizon are one lower bound and one last day.
@@ -20,7 +22,7 @@ slots in the same order, in integers:
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
@@ -54,10 +56,19 @@ def _micros(instant: datetime) -> int:
     return (instant - EPOCH) // _MICROSECOND
 
 
-def _days(zone: tzinfo, first: date, last: date) -> list[tuple[date, int, int | None, int | None]]:
+DayPlan = tuple[date, int, int | None, int | None]
+# Day tables already made, by zone and range (see _MIDNIGHTS).
+_DAY_TABLES: dict[tuple[tzinfo, date, date], list[DayPlan]] = {}
+
+
+def _days(zone: tzinfo, first: date, last: date) -> list[DayPlan]:
     """(day, weekday, the epoch second of its midnight, its UTC offset in seconds); the last two
     None on a day with a clock change."""
-    found: list[tuple[date, int, int | None, int | None]] = []
+    key = (zone, first, last)
+    found = _DAY_TABLES.get(key)
+    if found is not None:
+        return found
+    found = []
     day = first
     offset = _midnight_offset(zone, day)
     while day <= last:
@@ -68,17 +79,30 @@ def _days(zone: tzinfo, first: date, last: date) -> list[tuple[date, int, int | 
         else:
             found.append((day, day.weekday(), None, None))
         day, offset = following, next_offset
+    if len(_DAY_TABLES) > 10_000:
+        _DAY_TABLES.clear()
+    _DAY_TABLES[key] = found
     return found
+
+
+# The offsets of midnights already looked up, by zone and day: the same few dozen days are asked
+# for again and again, and a zone's rules do not change while the process runs.
+_MIDNIGHTS: dict[tuple[tzinfo, date], int | None] = {}
 
 
 def _midnight_offset(zone: tzinfo, day: date) -> int | None:
     """The UTC offset (seconds) of a day's midnight; None when that midnight was skipped or
     repeated by a clock change (its two readings differ)."""
+    key = (zone, day)
+    if key in _MIDNIGHTS:
+        return _MIDNIGHTS[key]
     midnight = datetime.combine(day, time())
     first, second = zone.utcoffset(midnight), zone.utcoffset(midnight.replace(fold=1))
-    if first is None or first != second:
-        return None
-    return first // timedelta(seconds=1)
+    found = None if first is None or first != second else first // timedelta(seconds=1)
+    if len(_MIDNIGHTS) > 100_000:
+        _MIDNIGHTS.clear()
+    _MIDNIGHTS[key] = found
+    return found
 
 
 def _week(clinician: Clinician) -> list[list[tuple[int, int]]]:
@@ -89,6 +113,47 @@ def _week(clinician: Clinician) -> list[list[tuple[int, int]]]:
             start, end = interval.minutes()
             week[i].append((start * 60, end * 60))
     return week
+
+
+Plan = tuple[int, int, list[tuple[str, int, list[int]]]]
+
+
+def _plans(week: list[list[tuple[int, int]]], lengths: list[tuple[str, int]], step: int) -> list[Plan | None]:
+    """Per weekday (None on a day off): the earliest and latest working second after midnight,
+    and for each type (id, length) every start that fits, in seconds after midnight."""
+    plans: list[Plan | None] = []
+    for spans in week:
+        if not spans:
+            plans.append(None)
+            continue
+        per_type = [
+            (tid, length, [s for a, b in spans for s in range(a, b - length + 1, step)])
+            for tid, length in lengths
+        ]
+        plans.append((min(a for a, _ in spans), max(b for _, b in spans), per_type))
+    return plans
+
+
+# Templates already made, by clinician (the configuration, and so each clinician, is kept between
+# calls while it is unchanged: functions.store.Store): the clinician, the types and step they
+# were made for, and the templates.
+_TEMPLATES: dict[
+    int, tuple[Clinician, list[tuple[str, int]], int, list[list[tuple[int, int]]], list[Plan | None]]
+] = {}
+
+
+def _templates(
+    clinician: Clinician, lengths: list[tuple[str, int]], step: int
+) -> tuple[list[list[tuple[int, int]]], list[Plan | None]]:
+    made = _TEMPLATES.get(id(clinician))
+    if made is not None and made[0] is clinician and made[1] == lengths and made[2] == step:
+        return made[3], made[4]
+    week = _week(clinician)
+    plans = _plans(week, lengths, step)
+    if len(_TEMPLATES) > 1_000:
+        _TEMPLATES.clear()
+    _TEMPLATES[id(clinician)] = (clinician, lengths, step, week, plans)
+    return week, plans
 
 
 def _blocked(clinician: Clinician, held: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
@@ -156,17 +221,27 @@ def open_times(
             for t in offered
             if type_id is None or t == type_id
         ]
-        week = _week(clinician)
+        week, plans = _templates(clinician, lengths, step)
         starts, ends = _blocked(clinician, held.get(clinician.id, ()))
         name, cid = clinician.name.casefold(), clinician.id
         for day, weekday, base, east in days:
-            spans = week[weekday]
-            if not spans:
+            plan = plans[weekday]
+            if plan is None:
                 continue
-            if base is None:
-                windows = [(seconds(a), seconds(b)) for a, b in clinician.working_windows(day, zone)]
+            if base is not None:
+                earliest, latest, per_type = plan
+                earliest, latest = base + earliest, base + latest
+                # The common day: nothing blocked and nothing too soon, every start of the template.
+                i = bisect_left(starts, latest)
+                if earliest >= lowest and (not i or ends[i - 1] <= earliest):
+                    for tid, length, after_midnight in per_type:
+                        found.extend(
+                            [(base + r, name, cid, tid, base + r + length, east) for r in after_midnight]
+                        )
+                    continue
+                windows = [(base + a, base + b) for a, b in week[weekday]]
             else:
-                windows = [(base + a, base + b) for a, b in spans]
+                windows = [(seconds(a), seconds(b)) for a, b in clinician.working_windows(day, zone)]
             for window_start, window_end in windows:
                 for free_start, free_end in _free(window_start, window_end, starts, ends):
                     low = max(free_start, lowest) - window_start
@@ -174,8 +249,10 @@ def open_times(
                     first_start = window_start - (-low // step) * step
                     for tid, length in lengths:
                         found.extend(
-                            (start, name, cid, tid, start + length, east)
-                            for start in range(first_start, free_end - length + 1, step)
+                            [
+                                (start, name, cid, tid, start + length, east)
+                                for start in range(first_start, free_end - length + 1, step)
+                            ]
                         )
     found.sort()
     return [(start, end, cid, tid, east) for start, _, cid, tid, end, east in found]

@@ -208,12 +208,8 @@ class Store:
         high = -((EPOCH - end) // timedelta(seconds=1))  # held_start < end
         found: dict[str, list[tuple[int, int]]] = {}
         for item in self._busy_items(start, end):
-            sort = item["gsi2sk"]["S"]
-            held_start, held_end, clinician_id = sort.split("#", 2)
-            if clinician_id not in clinician_ids:
-                continue
-            first, last = keys.seconds_of(held_start), keys.seconds_of(held_end)
-            if last > low and first < high:
+            first, last, clinician_id = keys.busy_seconds(item["gsi2sk"]["S"])
+            if clinician_id in clinician_ids and last > low and first < high:
                 found.setdefault(clinician_id, []).append((first, last))
         return found
 

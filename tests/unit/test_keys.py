@@ -47,3 +47,38 @@ def test_busy_sort_keys_order_as_their_instants_and_parse_back() -> None:
 def test_a_malformed_compact_instant_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="compact UTC instant"):
         keys.from_compact(text)
+    with pytest.raises(ValueError, match="compact UTC instant"):
+        keys.seconds_of(text)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def test_busy_keys_read_as_seconds_give_the_same_instants_read_twice() -> None:
+    # Given a hold's key, and one whose date and time of day were seen before
+    start = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    first = keys.busy_sort(start, start + timedelta(minutes=50), "c-lee#2")
+    again = keys.busy_sort(start, start + timedelta(minutes=50), "c-okafor")
+
+    # When they are read as seconds since the epoch
+    found = [keys.busy_seconds(first), keys.busy_seconds(again)]
+
+    # Then both give the instants and the clinician they were made of
+    seconds = (start - EPOCH) // timedelta(seconds=1)
+    assert found == [(seconds, seconds + 3_000, "c-lee#2"), (seconds, seconds + 3_000, "c-okafor")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "20261203T1500Z#20261203T1600Zc-okafor#",
+        "20261203T1500Z#20261203T1660Z#c-okafor",
+        "20261203T2400Z#20261204T0100Z#c-okafor",
+        "2026120XT1500Z#20261203T1600Z#c-okafor",
+        "20261203T1500Z#2026１203T1600Z#c-okafor",
+    ],
+)
+def test_a_malformed_busy_key_is_refused_even_after_good_ones(text: str) -> None:
+    keys.busy_seconds("20261203T1500Z#20261203T1600Z#c-okafor")
+    with pytest.raises(ValueError, match=r"compact UTC instant|busy sort key"):
+        keys.busy_seconds(text)
