@@ -174,21 +174,6 @@ def _blocked(clinician: Clinician, held: Iterable[tuple[int, int]]) -> tuple[lis
     return starts, ends
 
 
-def _free(start: int, end: int, starts: list[int], ends: list[int]) -> list[tuple[int, int]]:
-    """The parts of [start, end) outside every blocked span (`starts`, `ends`: sorted, disjoint):
-    a slot overlaps no blocked span exactly when it lies within one of them."""
-    free = []
-    i = bisect_right(ends, start)  # the first span that ends after `start`
-    while i < len(starts) and starts[i] < end:
-        if starts[i] > start:
-            free.append((start, starts[i]))
-        start = ends[i]
-        i += 1
-    if start < end:
-        free.append((start, end))
-    return free
-
-
 def open_times(
     config: PracticeConfig,
     client_type: ClientType,
@@ -243,16 +228,27 @@ def open_times(
             else:
                 windows = [(seconds(a), seconds(b)) for a, b in clinician.working_windows(day, zone)]
             for window_start, window_end in windows:
-                for free_start, free_end in _free(window_start, window_end, starts, ends):
-                    low = max(free_start, lowest) - window_start
-                    # Starts are window_start + k * step: the first at or after `low`.
-                    first_start = window_start - (-low // step) * step
-                    for tid, length in lengths:
-                        found.extend(
-                            [
-                                (start, name, cid, tid, start + length, east)
-                                for start in range(first_start, free_end - length + 1, step)
-                            ]
-                        )
+                # The window less the blocked spans: free intervals, and the starts that fit in each.
+                free_start = window_start
+                i = bisect_right(ends, free_start)  # the first span that ends after it
+                while free_start < window_end:
+                    free_end = window_end
+                    if i < len(starts) and starts[i] < window_end:
+                        free_end = starts[i]
+                    if free_start < free_end:
+                        low = max(free_start, lowest) - window_start
+                        # Starts are window_start + k * step: the first at or after `low`.
+                        first_start = window_start - (-low // step) * step
+                        for tid, length in lengths:
+                            found.extend(
+                                [
+                                    (start, name, cid, tid, start + length, east)
+                                    for start in range(first_start, free_end - length + 1, step)
+                                ]
+                            )
+                    if free_end == window_end:
+                        break
+                    free_start = ends[i]
+                    i += 1
     found.sort()
     return [(start, end, cid, tid, east) for start, _, cid, tid, end, east in found]

@@ -135,6 +135,27 @@ def busy_seconds(text: str) -> tuple[int, int, str]:
     return start_day + start_clock, end_day + end_clock, text[30:]
 
 
+def busy_spans(texts: list[str]) -> list[tuple[int, int, str]]:
+    """`busy_seconds` of many keys (a range's holds), with the lookups held close."""
+    dates, clocks = _DATES.get, _CLOCKS.get
+    found = []
+    for text in texts:
+        start_day, start_clock = dates(text[0:8]), clocks(text[8:14])
+        end_day, end_clock = dates(text[15:23]), clocks(text[23:29])
+        if (
+            start_day is None
+            or start_clock is None
+            or end_day is None
+            or end_clock is None
+            or text[14:15] != "#"
+            or text[29:30] != "#"
+        ):
+            found.append(busy_seconds(text))
+        else:
+            found.append((start_day + start_clock, end_day + end_clock, text[30:]))
+    return found
+
+
 def parse_busy_sort(text: str) -> tuple[datetime, datetime, str]:
     start, end, clinician_id = text.split("#", 2)
     return from_compact(start), from_compact(end), clinician_id

@@ -206,11 +206,13 @@ class Store:
         each hold parsed into two integers (availability's fast path takes them so)."""
         low = (start - EPOCH) // timedelta(seconds=1)  # held_end > start, in whole seconds
         high = -((EPOCH - end) // timedelta(seconds=1))  # held_start < end
-        found: dict[str, list[tuple[int, int]]] = {}
-        for item in self._busy_items(start, end):
-            first, last, clinician_id = keys.busy_seconds(item["gsi2sk"]["S"])
-            if clinician_id in clinician_ids and last > low and first < high:
-                found.setdefault(clinician_id, []).append((first, last))
+        found: dict[str, list[tuple[int, int]]] = {c: [] for c in clinician_ids}
+        for first, last, clinician_id in keys.busy_spans(
+            [i["gsi2sk"]["S"] for i in self._busy_items(start, end)]
+        ):
+            spans = found.get(clinician_id)
+            if spans is not None and last > low and first < high:
+                spans.append((first, last))
         return found
 
     def _busy_items(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
