@@ -46,6 +46,11 @@ WARMUP = 5
 # The goal of issue 17: availability at most 1.5 times its floor, every other route at most 2.
 GOAL_AVAILABILITY = 1.5
 GOAL_OTHER = 2.0
+# The ratio the goal is judged on: of the medians of CPU time (the calling thread's). With the
+# answers replayed a call waits for nothing, so its CPU time is all of its work; its wall time
+# also holds whatever the machine's other work took from it, which on a shared machine weighs
+# more on the longer of the two (both are reported).
+RATIO = "cpu_ratio"
 
 Answer = tuple[str, int, Any, bytes]  # url, status, headers, body
 
@@ -281,7 +286,7 @@ def table(replayed: dict[str, Any], moto: dict[str, Any] | None = None) -> list[
                 f"{f['floor_cpu_p50_ms']:.2f}",
                 f"{f['cpu_ratio']:.2f}",
                 f"{f['goal']:g}",
-                "FAILED" if f["failed"] else ("ok" if f["ratio"] <= f["goal"] else "MISS"),
+                "FAILED" if f["failed"] else ("ok" if f[RATIO] <= f["goal"] else "MISS"),
             ]
         )
     return [
@@ -292,20 +297,21 @@ def table(replayed: dict[str, Any], moto: dict[str, Any] | None = None) -> list[
                 "bytes",
                 "moto p50",
                 "moto ratio",
-                "replayed p50",
+                "p50",
                 "floor p50",
                 "ratio",
                 "CPU p50",
-                "floor CPU",
+                "floor CPU p50",
                 "CPU ratio",
                 "goal",
                 "met",
             ],
             rows,
         ),
-        f"   {replayed['rounds']} rounds, handler and floor alternating call by call;"
-        " ratio: replayed p50 / floor p50;",
-        "   moto p50 and moto ratio (handler time / time inside DynamoDB) from section 1.",
+        f"   {replayed['rounds']} rounds, handler and floor alternating call by call; p50 of wall time and of"
+        " the thread's CPU time (ms);",
+        "   the goal is judged on the CPU ratio; moto p50 and moto ratio (handler / inside DynamoDB) are"
+        " section 1's.",
     ]
 
 
