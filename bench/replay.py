@@ -241,6 +241,7 @@ def measure(world: World, invocations: int, rounds: int = ROUNDS, only: str = ""
     finally:
         gc.unfreeze()
         tape.off()
+        aws.reset()  # what runs next gets a client without the tape's hooks
 
     found: dict[str, Any] = {}
     for r in recordings:
