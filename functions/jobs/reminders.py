@@ -3,9 +3,10 @@ scheduled Lambda function (`handler` below), the local stack's timer and `POST /
 
 Cost of a run: a GetItem of the configuration; one Query of the reminder index (`gsi4`, keys
 only) per configured reminder hour, reading only the appointments whose reminder is due (their
-start lies in a window of `LATEST`); one consistent BatchGetItem per 100 of them, to see each as
-it is now; then per reminder sent a claim, the SES send and the claim settled. Nothing grows with
-the appointments stored.
+start lies in a window of `LATEST`); when any is due, one consistent BatchGetItem per 100 of
+them, to see each as it is now, and one per 100 of their ledger entries, to skip those sent by an
+earlier run; then per reminder sent a claim, the SES send and the claim settled. Nothing grows
+with the appointments stored, and a run with nothing due makes two calls.
 
 Each reminder is claimed on the ledger the notify function uses (`functions/store/ledger.py`),
 keyed on the appointment, its time and the hour: a run retried, or two runs at once, send it
@@ -81,26 +82,32 @@ def run(store: Store, now: datetime, *, owner: str | None = None, budget: timede
     hours = config.reminders.hoursBefore
     if not hours:
         return this
+    due: list[Reminder] = []
     for appointment in store.confirmed_starting([starts_due(now, h) for h in hours]):
         for h in hours:
             reminder = Reminder(appointment, h)
             reason = why_not(reminder, now)
             if reason == "due_before_confirmed":
                 this.count("confirmed_after_due")
-            if reason is not None:
-                continue
-            if this.time_left() < RESERVE:
-                this.count("deferred")
-                continue
-            try:
-                this.count(_send(reminder, config, this, now))
-            except Exception as exc:
-                # One reminder's trouble (DynamoDB refusing its claim, say) is not the others':
-                # while it is still due, the next run tries it again.
-                logger.warning(
-                    "reminder failed", extra={"reminder": reminder.key, "error": type(exc).__name__}
-                )
-                this.count("error")
+            elif reason is None:
+                due.append(reminder)
+    # Every run while a reminder is due finds it: those already settled are skipped on one batch
+    # read rather than refused one claim at a time.
+    settled = aws.ledger().settled([r.key for r in due]) if due else set()
+    for reminder in due:
+        if reminder.key in settled:
+            this.count("duplicate")
+            continue
+        if this.time_left() < RESERVE:
+            this.count("deferred")
+            continue
+        try:
+            this.count(_send(reminder, config, this, now))
+        except Exception as exc:
+            # One reminder's trouble (DynamoDB refusing its claim, say) is not the others':
+            # while it is still due, the next run tries it again.
+            logger.warning("reminder failed", extra={"reminder": reminder.key, "error": type(exc).__name__})
+            this.count("error")
     logger.info("reminder run", extra={"outcomes": this.outcomes})
     return this
 

@@ -371,10 +371,11 @@ def test_the_reminder_job_reads_only_the_due_reminders_and_claims_each_once(worl
     with dynamodb_calls() as calls, _answered_at_once(due >= 1_000):
         outcomes = reminders.run(aws.store(), now, budget=timedelta(minutes=5)).outcomes
 
-    # Then: the configuration, one Query of the reminder index, a batch read per 100 due, and a
-    # claim and its settlement per reminder sent; no Scan, nothing per appointment not due
+    # Then: the configuration, one Query of the reminder index, a batch read per 100 due (of the
+    # appointments, and of their ledger entries), and a claim and its settlement per reminder
+    # sent; no Scan, nothing per appointment not due
     assert outcomes == ({"sent": due} if due else {})
-    batches = -(-due // 100)
+    batches = 2 * -(-due // 100)
     assert calls.names == ["GetItem", "Query", *["BatchGetItem"] * batches, *["UpdateItem"] * (2 * due)]
     MEASURED[f"reminder job, {due:,} due of {due + NOT_DUE:,}+"] = (
         len(calls),

@@ -393,8 +393,20 @@ def test_a_run_reads_only_the_due_reminders(stream, hours):
         assert remind(due) == {"sent": 1}
 
     # Then: the configuration, one Query of the reminder index per hour, one batch read of the
-    # due appointment, and its claim and settlement
-    assert calls.names == ["GetItem", *["Query"] * len(hours), "BatchGetItem", "UpdateItem", "UpdateItem"]
+    # due appointment, one of its ledger entry, and its claim and settlement
+    assert calls.names == [
+        "GetItem",
+        *["Query"] * len(hours),
+        "BatchGetItem",
+        "BatchGetItem",
+        "UpdateItem",
+        "UpdateItem",
+    ]
+
+    # And a run while it is still due finds it sent without claiming it again
+    with dynamodb_calls() as calls:
+        assert remind(due + 5 * MINUTE) == {"duplicate": 1}
+    assert calls.names == ["GetItem", *["Query"] * len(hours), "BatchGetItem", "BatchGetItem"]
 
 
 # ---- records from before reminders ----------------------------------------------------------------
