@@ -6,7 +6,7 @@ import { currentUser, setNewPassword, signIn, signOut } from "./auth.js";
 import { el } from "./dom.js";
 import { showError } from "./forms.js";
 import { readablePhone, telHref } from "./phone.js";
-import { addDays, formatDateTime, formatDay, formatTime, localDate, today } from "./zone.js";
+import { addDays, formatDateRange, formatDateTime, formatDay, formatTime, localDate, today } from "./zone.js";
 
 const $ = (id) => document.getElementById(id);
 const VIEWS = ["home", "choose", "times-panel", "review", "details-form", "done", "sign-in", "appointments", "appointment"];
@@ -135,12 +135,13 @@ async function viewTimes() {
 async function loadWeek() {
   const from = state.weekStart;
   const to = addDays(from, 6);
-  $("week-label").textContent = `${from} to ${to}`;
+  $("week-label").textContent = formatDateRange(from, to);
   const params = new URLSearchParams({ clientType: state.clientType, from, to });
   if (state.clinicianId) params.set("clinicianId", state.clinicianId);
   if (state.mode === "reschedule") params.set("appointmentTypeId", state.appointment.appointmentTypeId);
   const week = $("week");
   week.replaceChildren();
+  week.classList.toggle("named", !state.clinicianId);
   let found;
   try {
     found = await api(`/availability?${params}`);
@@ -151,23 +152,26 @@ async function loadWeek() {
   const byDay = new Map();
   for (let i = 0; i < 7; i += 1) byDay.set(addDays(from, i), []);
   for (const slot of found.slots) byDay.get(localDate(slot.start, zone()))?.push(slot);
-  for (const [day, slots] of byDay) {
-    const title = formatDay(day);
-    week.append(
-      el("div", { class: "day" }, el("h3", {}, title),
-        ...slots.map((slot) => {
-          const time = formatTime(slot.start, zone());
-          return el("button", {
-            type: "button",
-            class: "slot",
-            dataset: { slotStart: slot.start, clinicianId: slot.clinicianId },
-            "aria-label": `${title} at ${time} with ${slot.clinicianName}`,
-            onclick: () => pick(slot),
-          }, time, state.clinicianId ? null : el("small", {}, slot.clinicianName));
-        })),
-    );
-  }
+  // One day after another: a column each on a wide screen, a heading and its times on a phone
+  // (portal.css); a day with none says so in one short line. A week with none at all says so once.
+  if (found.slots.length) for (const [day, slots] of byDay) week.append(dayOfTimes(day, slots));
   $("no-times").hidden = found.slots.length > 0;
+}
+
+function dayOfTimes(day, slots) {
+  const title = formatDay(day);
+  if (!slots.length) return el("div", { class: "day empty" }, el("h3", {}, title), el("p", { class: "none" }, "No times"));
+  return el("div", { class: "day" }, el("h3", {}, title),
+    el("div", { class: "times" }, ...slots.map((slot) => {
+      const time = formatTime(slot.start, zone());
+      return el("button", {
+        type: "button",
+        class: "slot",
+        dataset: { slotStart: slot.start, clinicianId: slot.clinicianId },
+        "aria-label": `${title} at ${time} with ${slot.clinicianName}`,
+        onclick: () => pick(slot),
+      }, time, state.clinicianId ? null : el("small", {}, slot.clinicianName));
+    })));
 }
 
 function pick(slot) {
