@@ -4,12 +4,13 @@
 import { api } from "./api.js";
 import { currentUser, setNewPassword, signIn, signOut } from "./auth.js";
 import { el } from "./dom.js";
-import { showError } from "./forms.js";
+import { refuse, showError } from "./forms.js";
 import { readablePhone, telHref } from "./phone.js";
 import { addDays, formatDateRange, formatDateTime, formatDay, formatTime, localDate, today } from "./zone.js";
 
 const $ = (id) => document.getElementById(id);
 const VIEWS = ["home", "choose", "times-panel", "review", "details-form", "done", "sign-in", "appointments", "appointment"];
+const BIRTH_PARTS = ["birth-month", "birth-day", "birth-year"];
 const STATUS_WORDS = {
   requested: "Requested, awaiting the practice",
   confirmed: "Confirmed",
@@ -214,32 +215,58 @@ async function submitSignedIn() {
   done(made.request);
 }
 
+// The date of birth from its three fields (month, day, year) as the API takes it, YYYY-MM-DD;
+// refused here, on the field to correct, when the three do not make a date.
+function dateOfBirth() {
+  const [month, day, year] = BIRTH_PARTS.map((id) => {
+    const input = $(id);
+    input.removeAttribute("aria-invalid");
+    return { input, value: input.value.trim() };
+  });
+  const example = "Enter your date of birth as month, day and year, for example 4 27 1990.";
+  for (const part of [month, day, year]) if (!/^\d+$/.test(part.value)) refuse(part.input, example);
+  if (year.value.length !== 4) refuse(year.input, "Enter the year of your birth with 4 digits, for example 1990.");
+  const [y, m, d] = [year, month, day].map((part) => Number(part.value));
+  if (m < 1 || m > 12) refuse(month.input, "Enter the month of your birth as a number from 1 to 12.");
+  const real = new Date(Date.UTC(y, m - 1, d));
+  if (d < 1 || real.getUTCMonth() !== m - 1) refuse(day.input, `That month has no day ${d}: check the day of your birth.`);
+  return `${year.value}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+}
+
+// The fields an API error about a body field is about (the date of birth has three).
+function fieldsNamed(form, name) {
+  if (name === "dateOfBirth") return BIRTH_PARTS.map((id) => $(id));
+  return form.elements[name] ? [form.elements[name]] : [];
+}
+
 async function submitAnonymous(event) {
   event.preventDefault();
   const form = $("request-form");
   for (const input of form.querySelectorAll("input, textarea")) input.removeAttribute("aria-invalid");
   const data = Object.fromEntries(new FormData(form));
-  const body = {
-    clientType: state.clientType,
-    clinicianId: state.slot.clinicianId,
-    appointmentTypeId: state.slot.appointmentTypeId,
-    start: state.slot.start,
-    firstName: data.firstName,
-    lastName: data.lastName,
-    dateOfBirth: data.dateOfBirth,
-    email: data.email,
-    mobilePhone: data.mobilePhone,
-  };
-  if (data.comments.trim()) body.comments = data.comments;
   const button = $("submit-anonymous");
   button.disabled = true;
   try {
+    const body = {
+      clientType: state.clientType,
+      clinicianId: state.slot.clinicianId,
+      appointmentTypeId: state.slot.appointmentTypeId,
+      start: state.slot.start,
+      firstName: data.firstName,
+      lastName: data.lastName,
+      dateOfBirth: dateOfBirth(),
+      email: data.email,
+      mobilePhone: data.mobilePhone,
+    };
+    if (data.comments.trim()) body.comments = data.comments;
     const made = await api("/requests", { method: "POST", body });
     form.reset();
     done(made.request);
   } catch (error) {
     message(error);
-    for (const field of error.fields || []) form.elements[field.field]?.setAttribute("aria-invalid", "true");
+    for (const field of error.fields || []) {
+      for (const input of fieldsNamed(form, field.field)) input.setAttribute("aria-invalid", "true");
+    }
   } finally {
     button.disabled = false;
   }
