@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -246,22 +241,6 @@ def _post(stack: Any, path: str, token: str) -> Any:
     request.add_header("Content-Type", "application/json")
     with urllib.request.urlopen(request, timeout=10) as answer:
         return json.load(answer)
-
-
-@pytest.fixture
-def website(stack: Any, tmp_path: Path) -> Iterator[str]:
-    """A plain practice website on another origin with the one-line button."""
-    (tmp_path / "index.html").write_text(
-        "<!doctype html><title>Harbor Counseling</title><h1>Harbor Counseling</h1>"
-        f'<p>Book online:</p><script src="{stack.url}/embed.js"></script>',
-        encoding="utf-8",
-    )
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
-    server.shutdown()
-    server.server_close()
 
 
 def test_website_button_opens_the_request_flow(page, website):
