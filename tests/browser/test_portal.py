@@ -132,8 +132,13 @@ def test_bad_details_are_explained_and_nothing_is_lost(page, stack):
     page.get_by_role("button", name="Submit Request").click()
 
     page.get_by_role("alert").wait_for()
-    assert "email" in page.inner_text("#messages")
-    assert page.locator("#request-form").get_by_label("Email").get_attribute("aria-invalid") == "true"
+    # what is wrong is said beside the field, which it describes, and the cursor is put there
+    email = page.locator("#request-form").get_by_label("Email")
+    beside = page.locator("#email + p.error")
+    assert beside.inner_text().startswith("Email: ")
+    assert email.get_attribute("aria-invalid") == "true"
+    assert beside.get_attribute("id") in email.get_attribute("aria-describedby").split()
+    assert email.evaluate("(e) => e === document.activeElement")
     assert page.locator("#request-form").get_by_label("First Name").input_value() == "Ada"
 
 

@@ -241,20 +241,39 @@ def test_a_date_of_birth_that_is_not_a_date_is_explained_before_anything_is_sent
         birth.get_by_label("Year").fill(year)
         page.get_by_role("button", name="Submit Request").tap()
 
-        # Then the page says what to correct, on the field to correct, and sends nothing
+        # Then the page says what to correct, beside the date of birth, on the field to correct,
+        # and sends nothing
         page.get_by_role("alert").filter(has_text=saying).wait_for()
+        beside = birth.locator("#birth-hint + p.error")
+        assert saying in beside.inner_text()
         field = birth.get_by_label(wrong)
         assert field.get_attribute("aria-invalid") == "true"
+        assert beside.get_attribute("id") in field.get_attribute("aria-describedby").split()
         assert field.evaluate("(e) => e === document.activeElement")
         assert sent == []
     fits_a_phone(page)
+
+    # When the three make a date the practice refuses (one still to come)
+    fill_date_of_birth(form, f"{date.today().year + 1}-01-01")
+    page.get_by_role("button", name="Submit Request").tap()
+
+    # Then its refusal is said beside the date of birth too, which is marked, and nothing is made
+    page.get_by_role("alert").wait_for()
+    beside = birth.locator("#birth-hint + p.error")
+    assert beside.inner_text().startswith("Date of Birth: ")
+    for part in ("Month", "Day", "Year"):
+        assert birth.get_by_label(part).get_attribute("aria-invalid") == "true"
+    assert birth.get_by_label("Month").evaluate("(e) => e === document.activeElement")
+    assert len(sent) == 1
+    fits_a_phone(page)
+    shot(page, "portal-phone-date-of-birth-error")
 
     # When the date is right / Then it goes, and every field keeps what was typed until then
     fill_date_of_birth(form, "1990-04-27")
     assert form.get_by_label("First Name").input_value() == "Ada"
     page.get_by_role("button", name="Submit Request").tap()
     page.get_by_role("heading", name="Your request was submitted").wait_for()
-    assert len(sent) == 1
+    assert len(sent) == 2
 
 
 # ---- signed in --------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 import { api } from "./api.js";
 import { currentUser, setNewPassword, signIn, signOut } from "./auth.js";
 import { el } from "./dom.js";
-import { refuse, showError } from "./forms.js";
+import { markFields, refuse, showError } from "./forms.js";
 import { readablePhone, telHref } from "./phone.js";
 import { addDays, formatDateRange, formatDateTime, formatDay, formatTime, localDate, today } from "./zone.js";
 
@@ -233,16 +233,11 @@ function dateOfBirth() {
   return `${year.value}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
 }
 
-// The fields an API error about a body field is about (the date of birth has three).
-function fieldsNamed(form, name) {
-  if (name === "dateOfBirth") return BIRTH_PARTS.map((id) => $(id));
-  return form.elements[name] ? [form.elements[name]] : [];
-}
-
 async function submitAnonymous(event) {
   event.preventDefault();
   const form = $("request-form");
   for (const input of form.querySelectorAll("input, textarea")) input.removeAttribute("aria-invalid");
+  markFields(form, $("messages"), {}); // clears what an earlier answer marked
   const data = Object.fromEntries(new FormData(form));
   const button = $("submit-anonymous");
   button.disabled = true;
@@ -263,10 +258,10 @@ async function submitAnonymous(event) {
     form.reset();
     done(made.request);
   } catch (error) {
+    // The message on top, and what is wrong with a field beside it (the date of birth's beside
+    // its three fields).
     message(error);
-    for (const field of error.fields || []) {
-      for (const input of fieldsNamed(form, field.field)) input.setAttribute("aria-invalid", "true");
-    }
+    markFields(form, $("messages"), error);
   } finally {
     button.disabled = false;
   }
