@@ -15,9 +15,10 @@
     padding: "0.6rem 1.1rem", font: "600 1rem system-ui, sans-serif", cursor: "pointer", minHeight: "44px",
   });
 
-  // On a phone the dialog fills the screen; elsewhere it floats over the website. Set through the
-  // element's style (CSSOM), which a website's Content Security Policy allows, unlike a <style>.
-  const phone = window.matchMedia("(max-width: 640px)");
+  // On a phone (either way up) the dialog fills the screen; elsewhere it floats over the website.
+  // Set through the element's style (CSSOM), which a website's Content Security Policy allows,
+  // unlike a <style>.
+  const phone = window.matchMedia("(max-width: 640px), (max-height: 480px)");
   function fit(dialog) {
     Object.assign(dialog.style, phone.matches
       ? { width: "100vw", height: "100vh", maxWidth: "none", maxHeight: "none", margin: "0", borderRadius: "0", boxShadow: "none" }
