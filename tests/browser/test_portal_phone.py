@@ -336,6 +336,14 @@ def test_a_signed_in_client_sees_and_opens_appointments_on_a_phone(
     page.get_by_role("button", name="Reschedule This Appointment").tap()
     page.get_by_role("heading", name="Available times").wait_for()
     page.locator("#week .day, #no-times:visible").first.wait_for()
+    if page.locator("#no-times").is_visible():
+        page.get_by_role("button", name="Next week").tap()
+    fits_a_phone(page)
+
+    # When they tap a time / Then its review, with their comments and Submit Request, fits too
+    page.locator("[data-slot-start]").first.tap()
+    page.get_by_role("heading", name="Review the details").wait_for()
+    assert page.locator("#review-signed-in").get_by_label("Comments").is_visible()
     fits_a_phone(page)
 
     # When they go home / Then their next appointment is there
@@ -424,7 +432,10 @@ def test_the_website_buttons_dialog_fills_a_phones_screen(phone, website):
     page = phone
     page.goto(website)
 
-    # When the visitor taps Request Appointment
+    # When the visitor taps Request Appointment, which is as easy to tap as the portal's controls
+    button = page.get_by_role("button", name="Request Appointment").bounding_box()
+    assert button["width"] >= TAP
+    assert button["height"] >= TAP
     page.get_by_role("button", name="Request Appointment").tap()
     dialog = page.locator("dialog")
     frame = page.frame_locator("iframe[title='Request an appointment']")
@@ -448,6 +459,13 @@ def test_the_website_buttons_dialog_fills_a_phones_screen(phone, website):
     assert portal.evaluate("document.documentElement.scrollWidth <= innerWidth")
     assert portal.evaluate("getComputedStyle(document.querySelector('#week')).display") == "block"
     shot(page, "website-button-phone")
+
+    # When they turn the phone on its side / Then the dialog still fills the screen
+    page.set_viewport_size({"width": HEIGHT, "height": 390})
+    page.wait_for_function("document.querySelector('dialog').getBoundingClientRect().width === innerWidth")
+    assert dialog.bounding_box() == {"x": 0, "y": 0, "width": HEIGHT, "height": 390}
+    page.set_viewport_size({"width": 390, "height": HEIGHT})
+    page.wait_for_function("document.querySelector('dialog').getBoundingClientRect().height === innerHeight")
 
     # When they tap Close / Then they are back on the website, at the button
     close.tap()
