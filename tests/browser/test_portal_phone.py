@@ -49,6 +49,14 @@ TOO_SMALL_TO_TAP = """(least) => {
 }"""
 
 
+# An element is on the screen and nothing is drawn over its middle.
+ON_TOP = """(e) => {
+  const box = e.getBoundingClientRect();
+  const [x, y] = [box.left + box.width / 2, box.top + box.height / 2];
+  return y > 0 && y < innerHeight && e.contains(document.elementFromPoint(x, y));
+}"""
+
+
 def fits_a_phone(page: Any) -> None:
     """What a person on a phone notices of the view shown: at each width it fits the screen (no
     sideways scrolling, of the page or of any panel), a finger can hit each control, and a
@@ -150,6 +158,17 @@ def test_a_new_client_requests_an_appointment_on_a_phone(phone, stack, staff_tok
     fits_a_phone(page)
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "portal-phone-times")
+
+    # When they scroll to the week's last times / Then the week's navigation is still at the top
+    last = page.locator("[data-slot-start]").last
+    last.scroll_into_view_if_needed()
+    for name in ("Previous week", "Next week"):
+        assert page.evaluate(ON_TOP, page.get_by_role("button", name=name).element_handle())
+    # and going back up through the times by keyboard, each it reaches is shown, not under it
+    last.focus()
+    for _ in range(20):
+        page.keyboard.press("Shift+Tab")
+        assert page.evaluate(ON_TOP, page.evaluate_handle("document.activeElement"))
 
     # When they page a week on and back
     page.get_by_role("button", name="Next week").tap()
