@@ -66,9 +66,9 @@ function describe(input, line) {
 // Ties field errors to the form's fields (by their name; a fieldset named for a value that takes
 // several fields stands for them all): the server's (as showError put them in the container), each
 // line saying the field's label and describing the field, which is marked invalid; the first one
-// gets the cursor. A form with data-errors="inline" shows each line beside
-// its field instead, and also the page's own refusal (refuse) beside the field it is about. What
-// an earlier answer marked is cleared first.
+// gets the cursor. A form with data-errors="inline" shows each line beside its field instead, and
+// also the page's own refusal (refuse) beside the field it is about. What an earlier answer marked
+// is cleared first.
 export function markFields(form, container, error) {
   if (!form) return;
   for (const line of form.querySelectorAll("[data-field-error]")) line.remove();
