@@ -97,7 +97,8 @@ def spaced(text: str) -> str:
     return re.sub(r"[\u2009\u202f\u00a0]", " ", text)
 
 
-def tap_in(page: Any, field: Any, text: str) -> None:
+def tap_in(field: Any, text: str) -> None:
+    """Taps a field, as a finger puts the cursor in it, and types the text."""
     field.tap()
     field.fill(text)
 
@@ -205,14 +206,14 @@ def test_a_new_client_requests_an_appointment_on_a_phone(phone, stack, staff_tok
     fits_a_phone(page)
 
     # When they fill it in, tapping each field, the date of birth as month, day and year
-    tap_in(page, form.get_by_label("First Name"), "Lin")
-    tap_in(page, form.get_by_label("Last Name"), "Okafor")
+    tap_in(form.get_by_label("First Name"), "Lin")
+    tap_in(form.get_by_label("Last Name"), "Okafor")
     birth = form.get_by_role("group", name="Date of Birth")
-    tap_in(page, birth.get_by_label("Month"), "4")
-    tap_in(page, birth.get_by_label("Day"), "7")
-    tap_in(page, birth.get_by_label("Year"), "1991")
-    tap_in(page, form.get_by_label("Email"), "lin.phone@example.org")
-    tap_in(page, form.get_by_label("Mobile Phone"), "617 555 0177")
+    tap_in(birth.get_by_label("Month"), "4")
+    tap_in(birth.get_by_label("Day"), "7")
+    tap_in(birth.get_by_label("Year"), "1991")
+    tap_in(form.get_by_label("Email"), "lin.phone@example.org")
+    tap_in(form.get_by_label("Mobile Phone"), "617 555 0177")
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "portal-phone-details")
     page.get_by_role("button", name="Submit Request").tap()
@@ -241,10 +242,10 @@ def test_a_date_of_birth_that_is_not_a_date_is_explained_before_anything_is_sent
     slot.tap()
     page.get_by_role("button", name="Continue Without Signing In").tap()
     form = page.locator("#request-form")
-    tap_in(page, form.get_by_label("First Name"), "Ada")
-    tap_in(page, form.get_by_label("Last Name"), "Lovelace")
-    tap_in(page, form.get_by_label("Email"), "ada.phone@example.org")
-    tap_in(page, form.get_by_label("Mobile Phone"), "617 555 0100")
+    tap_in(form.get_by_label("First Name"), "Ada")
+    tap_in(form.get_by_label("Last Name"), "Lovelace")
+    tap_in(form.get_by_label("Email"), "ada.phone@example.org")
+    tap_in(form.get_by_label("Mobile Phone"), "617 555 0100")
     birth = form.get_by_role("group", name="Date of Birth")
 
     for month, day, year, wrong, saying in [
@@ -327,8 +328,8 @@ def test_a_signed_in_client_sees_and_opens_appointments_on_a_phone(
     fits_a_phone(page)
 
     # When they sign in, tapping
-    tap_in(page, sign_in_form.get_by_label("Email"), CLIENT[0])
-    tap_in(page, sign_in_form.get_by_label("Password", exact=True), CLIENT[1])
+    tap_in(sign_in_form.get_by_label("Email"), CLIENT[0])
+    tap_in(sign_in_form.get_by_label("Password", exact=True), CLIENT[1])
     sign_in_form.get_by_role("button", name="Sign In").tap()
 
     # Then their appointments are listed, coloured, fitting the phone
