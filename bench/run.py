@@ -10,6 +10,8 @@ On moto in process (never real AWS), it measures
    by Python 3.13 without writing bytecode (bench/imports.py);
 4. notify throughput for a batch of 100 stream records;
 5. approval to email at SES over 50 approvals while 10 % of DynamoDB write answers are lost;
+6. one run of the reminder job with 10,000 stored appointments and 100 reminders due, the same
+   run again, and a run with none due (bench/reminders.py);
 prints a table, writes bench/results.json and ends with a line starting "bench:".
 """
 
@@ -26,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import delivery, imports, motopatch, notify, operations, replay, scale
+from . import delivery, imports, motopatch, notify, operations, reminders, replay, scale
 from .instrument import Instrument
 from .measure import on_fresh_stack, run
 from .practice import ENV, NY, use_environment
@@ -120,6 +122,9 @@ REQUESTS_PER_MONTH = 400  # appointment requests of a 3-clinician practice
 EMAILS_PER_REQUEST = {"received": 1.0, "confirmed": 0.85}
 NOTIFY_MEMORY_MB = 512
 SES_CALL_MS = 30  # assumed SES SendEmail latency
+PRICE_EMAIL = 0.10 / 1000  # SES, outbound
+REMINDER_MEMORY_MB = 512
+RUNS_PER_DAY = 24 * 60 // 5  # the reminder schedule: every 5 minutes
 
 
 def aws_cost(name: str, figures: dict[str, Any]) -> dict[str, float]:
@@ -166,6 +171,27 @@ def notify_cost(batch: dict[str, Any]) -> dict[str, float]:
         "dynamodb_usd": dynamodb,
         "lambda_usd": lambda_usd,
         "total_usd": dynamodb + lambda_usd,
+    }
+
+
+def reminder_cost(run: dict[str, Any]) -> dict[str, float]:
+    """Modelled cost and duration of one reminder run on AWS: the SDK's and the job's own measured
+    time (outside moto and SES) scaled to 512 MB, plus the assumed latency of each DynamoDB call
+    and each send; DynamoDB units as measured; SES per email."""
+    cpu = FULL_VCPU_MB / REMINDER_MEMORY_MB
+    client_ms = (run["seconds"] - run["ses_seconds"] - run["dynamodb_moto_seconds"]) * 1000
+    service_ms = sum(AWS_CALL_MS.get(n, 5) * c for n, c in run["dynamodb_calls_by_name"].items())
+    service_ms += SES_CALL_MS * run["ses_calls"]
+    duration_ms = round(client_ms * cpu + service_ms + 0.5)
+    dynamodb = run["read_units"] * PRICE_READ_UNIT + run["write_units"] * PRICE_WRITE_UNIT
+    lambda_usd = duration_ms / 1000 * REMINDER_MEMORY_MB / 1024 * PRICE_GB_SECOND + PRICE_LAMBDA_REQUEST
+    ses = run["emails_sent"] * PRICE_EMAIL
+    return {
+        "modelled_duration_ms": duration_ms,
+        "dynamodb_usd": dynamodb,
+        "lambda_usd": lambda_usd,
+        "ses_usd": ses,
+        "total_usd": dynamodb + lambda_usd + ses,
     }
 
 
@@ -280,7 +306,7 @@ def main() -> int:
     quiet_logs()
     instrument = Instrument()
 
-    def embedded() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    def embedded() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
         with mock_aws():
             aws.reset()
             api = api_operations(instrument, invocations, replayed)
@@ -288,20 +314,23 @@ def main() -> int:
             scaled = scale.measure(instrument, {scale.SMALL: invocations, scale.LARGE: invocations}, WARMUP)
             progress("notify: a batch of 100 stream records")
             notified = notify.measure(instrument)
+            progress("the reminder job: 100 due among 10,000 stored appointments")
+            reminded = reminders.measure(instrument)
             aws.reset()
         with mock_aws():
             aws.reset()
             progress("approval to email at SES, 10 % of DynamoDB answers lost")
             delivered = delivery.measure()
-        return api, scaled, notified, delivered
+        return api, scaled, notified, delivered, reminded
 
     # Preparing data makes thousands of calls too: off the main thread's deep stack (see
     # bench.measure.on_fresh_stack).
-    api, scaled, notified, delivered = on_fresh_stack(embedded)
+    api, scaled, notified, delivered, reminded = on_fresh_stack(embedded)
     elapsed = time.perf_counter() - started
 
     costs = {name: aws_cost(name, figures) for name, figures in api["operations"].items()}
     emails = {kind: notify_cost(batch) for kind, batch in notified.items()}
+    reminder_costs = {label: reminder_cost(run) for label, run in reminded.items()}
     month = practice_month(costs, emails)
     goals = evaluate(api, scaled, cold, delivered)
     results = {
@@ -319,11 +348,18 @@ def main() -> int:
         "runtime_seconds": elapsed,
         "goals": goals,
         "api": api,
-        "aws_cost": {"per_operation": costs, "per_email": emails, "practice_month": month},
+        "aws_cost": {
+            "per_operation": costs,
+            "per_email": emails,
+            "practice_month": month,
+            "reminder_runs": reminder_costs,
+            "reminder_idle_runs_per_day_usd": reminder_costs["idle"]["total_usd"] * RUNS_PER_DAY,
+        },
         "availability_scale": scaled,
         "cold_imports": cold,
         "notify": notified,
         "approval_to_email": delivered,
+        "reminders": reminded,
         "fast_query_calls": dict(motopatch.stats),
     }
     print(report(results))
@@ -598,6 +634,32 @@ def report(results: dict[str, Any]) -> str:
         f" untrue API answers {len(d['untrue_answers'])};"
         f" answers lost: {sum(d['answers_lost'].values())} of {d['writes']} writes {d['answers_lost']}",
     ]
+
+    out += ["", "6. The reminder job, one run, 10,000 stored appointments (moto in process; AWS modelled)"]
+    rows = []
+    for label, v in results["reminders"].items():
+        cost = results["aws_cost"]["reminder_runs"][label]
+        calls = ", ".join(f"{n} {c}" for n, c in v["dynamodb_calls_by_name"].items())
+        rows.append(
+            [
+                v["run"],
+                str(v["emails_sent"]),
+                f"{v['seconds'] * 1000:.0f}",
+                calls,
+                f"{v['read_units']:.1f}/{v['write_units']:.1f}",
+                f"{cost['modelled_duration_ms']}",
+                f"${cost['total_usd']:.6f}",
+            ]
+        )
+    out.append(
+        _table(["run", "sent", "ms", "DynamoDB calls", "RRU/WRU", "AWS est. ms", "AWS est. cost"], rows)
+    )
+    out.append(
+        "   AWS est.: the job's and the SDK's measured time scaled to 512 MB, plus assumed service times"
+        f" (DynamoDB as above, SES {SES_CALL_MS} ms); cost includes SES at ${PRICE_EMAIL * 1000:.2f} per"
+        f" 1,000 emails. {RUNS_PER_DAY} runs a day with none due:"
+        f" ${results['aws_cost']['reminder_idle_runs_per_day_usd']:.5f} a day."
+    )
 
     month = results["aws_cost"]["practice_month"]
     out += [

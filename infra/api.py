@@ -19,6 +19,13 @@ from . import waf
 from .bundling import function_code
 
 MEMORY_MB = {"availability": 1024, "docs": 512}
+# Functions not behind the API: the stream's consumer and the scheduled jobs, by module.
+BACKGROUND = {"notify": "functions.notify.handler", "reminders": "functions.jobs.reminders"}
+# API functions answer within API Gateway's 29 seconds; notify works through a stream batch; a
+# reminder run may send many emails at SES's sending rate (it stops starting new ones near its end).
+TIMEOUT_SECONDS = {"notify": 30, "reminders": 240}
+# Notify and reminders send email: their concurrency stays small (SES's sending rate).
+RESERVED = {"notify": 5, "reminders": 2}
 
 
 def table_policy(table: dynamodb.ITableV2, function: str) -> list[iam.PolicyStatement]:
@@ -81,7 +88,7 @@ class Functions(Construct):
         code = function_code()
         self.by_name: dict[str, lambda_.Function] = {}
         self.log_groups: dict[str, logs.LogGroup] = {}
-        for name, module in {**FUNCTIONS, "notify": "functions.notify.handler"}.items():
+        for name, module in {**FUNCTIONS, **BACKGROUND}.items():
             log_group = logs.LogGroup(
                 self,
                 f"{name}Logs",
@@ -97,8 +104,8 @@ class Functions(Construct):
                 handler=f"{module}.handler",
                 code=code,
                 memory_size=MEMORY_MB.get(name, 512),
-                timeout=Duration.seconds(30 if name == "notify" else 10),
-                reserved_concurrent_executions=5 if name == "notify" else reserved_concurrency,
+                timeout=Duration.seconds(TIMEOUT_SECONDS.get(name, 10)),
+                reserved_concurrent_executions=RESERVED.get(name, reserved_concurrency),
                 tracing=lambda_.Tracing.ACTIVE,
                 log_group=log_group,
                 logging_format=lambda_.LoggingFormat.JSON,
@@ -107,7 +114,7 @@ class Functions(Construct):
             )
             for statement in table_policy(table, name):
                 function.add_to_role_policy(statement)
-            if ACCESS[name].get("write") or name == "notify":
+            if ACCESS[name].get("write") or name in BACKGROUND:
                 data_key.grant_encrypt_decrypt(function)
             elif ACCESS[name]:
                 data_key.grant_decrypt(function)
@@ -210,7 +217,9 @@ class Api(Construct):
             "Request", validate_request_parameters=True, validate_request_body=True
         )
         integrations = {
-            name: apigw.LambdaIntegration(function) for name, function in functions.by_name.items()
+            name: apigw.LambdaIntegration(function)
+            for name, function in functions.by_name.items()
+            if name in FUNCTIONS
         }
         for route in ROUTES:
             resource = self.api.root.resource_for_path(route.path)

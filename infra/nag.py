@@ -8,7 +8,7 @@ from fnmatch import fnmatch
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
 
-from functions.api.routes import ROUTES
+from functions.api.routes import FUNCTIONS, ROUTES
 
 API_FUNCTIONS = "Functions/*"
 DEPLOYMENT = "Custom::CDKBucketDeployment*"
@@ -34,10 +34,24 @@ ACKNOWLEDGED: tuple[tuple[list[str], list[str], str], ...] = (
         "The product fixes Python 3.13 on arm64 for its functions; a newer runtime is a deliberate change.",
     ),
     (
-        [API_FUNCTIONS],
+        [f"Functions/{name}" for name in (*FUNCTIONS, "notify")],
         ["HIPAA.Security::HIPAA.Security-LambdaDLQ", "Serverless::Serverless-LambdaDLQ"],
         "API functions are invoked synchronously (a dead-letter queue applies to asynchronous invocations "
         "only); the notify function's stream mapping has its own on-failure SQS destination with an alarm.",
+    ),
+    (
+        ["Functions/reminders"],
+        ["HIPAA.Security::HIPAA.Security-LambdaDLQ", "Serverless::Serverless-LambdaDLQ"],
+        "The schedule invokes the reminder job every 5 minutes; an event of a failed run is worth nothing "
+        "later (each run works at its own time, and the next run sends what is still due). Failed runs, "
+        "a job that stops running and every reminder not sent raise alarms instead.",
+    ),
+    (
+        ["Jobs/Reminders"],
+        ["Serverless::Serverless-EventBusDLQ"],
+        'The schedule\'s events say only "run now"; one EventBridge could not deliver is superseded by '
+        "the next, 5 minutes later, while the reminders it would have sent are still due. The "
+        "RemindersNotRunning alarm fires when no run happens for 15 minutes.",
     ),
     (
         [API_FUNCTIONS, DEPLOYMENT],

@@ -32,6 +32,25 @@ class Email(Construct):
             reputation_metrics=True,
         )
 
+    def grant_send(self, function: lambda_.IFunction) -> None:
+        """Sending through this identity and configuration set, and nothing else of SES."""
+        stack = Stack.of(self)
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["ses:SendEmail", "ses:SendRawEmail"],
+                resources=[
+                    stack.format_arn(
+                        service="ses", resource="identity", resource_name=self.identity.email_identity_name
+                    ),
+                    stack.format_arn(
+                        service="ses",
+                        resource="configuration-set",
+                        resource_name=self.configuration_set.configuration_set_name,
+                    ),
+                ],
+            )
+        )
+
 
 class Notify(Construct):
     def __init__(
@@ -90,19 +109,4 @@ class Notify(Construct):
                 },
             )
         )
-        stack = Stack.of(self)
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["ses:SendEmail", "ses:SendRawEmail"],
-                resources=[
-                    stack.format_arn(
-                        service="ses", resource="identity", resource_name=email.identity.email_identity_name
-                    ),
-                    stack.format_arn(
-                        service="ses",
-                        resource="configuration-set",
-                        resource_name=email.configuration_set.configuration_set_name,
-                    ),
-                ],
-            )
-        )
+        email.grant_send(function)

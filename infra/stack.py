@@ -12,12 +12,14 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from functions.jobs import reminders as reminder_job
 from functions.notify.handler import NOT_SENT_MESSAGES
 
 from .api import Api, Functions
 from .auth import Auth
 from .config import DeployConfig
 from .data import Data
+from .jobs import EVERY, Jobs
 from .notify import Email, Notify
 from .web import Web
 
@@ -97,6 +99,7 @@ class PortalStack(Stack):
         notify = Notify(
             self, "Notify", function=functions.by_name["notify"], table=data.table, key=data_key, email=email
         )
+        jobs = Jobs(self, "Jobs", reminders=functions.by_name["reminders"], email=email)
         web.connect_to(api.origin, bot_check=api.waf_integration_url)
         bot_check = {"wafIntegrationUrl": api.waf_integration_url} if api.waf_integration_url else {}
         web.publish(
@@ -166,6 +169,45 @@ class PortalStack(Stack):
             alarm_description="Stream records the notify function gave up on are in the failure queue",
         ).add_alarm_action(alarm_action)
 
+        # A reminder given up on (refused, impossible to build, failing three times, or of
+        # unknown delivery); and a schedule that stopped running the job at all.
+        reminders_not_sent = logs.MetricFilter(
+            self,
+            "RemindersNotSent",
+            log_group=functions.log_groups["reminders"],
+            metric_namespace="ClientPortal",
+            metric_name="RemindersNotSent",
+            filter_pattern=logs.FilterPattern.any(
+                *(
+                    logs.FilterPattern.string_value("$.message", "=", m)
+                    for m in reminder_job.NOT_SENT_MESSAGES
+                )
+            ),
+            metric_value="1",
+        )
+        cloudwatch.Alarm(
+            self,
+            "RemindersNotSentAlarm",
+            metric=reminders_not_sent.metric(period=five_minutes, statistic="Sum"),
+            threshold=1,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description="A reminder was not sent (see the reminder function's log for its key)",
+        ).add_alarm_action(alarm_action)
+        cloudwatch.Alarm(
+            self,
+            "RemindersNotRunning",
+            metric=functions.by_name["reminders"].metric_invocations(
+                period=Duration.minutes(15), statistic="Sum"
+            ),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+            alarm_description=f"The reminder job did not run in 15 minutes (it is scheduled every "
+            f"{EVERY.to_minutes()} minutes): reminders due meanwhile are not sent",
+        ).add_alarm_action(alarm_action)
+
         CfnOutput(self, "ApiUrl", value=api.api.url)
         CfnOutput(self, "PortalUrl", value=web.url)
         CfnOutput(self, "UserPoolId", value=auth.pool.user_pool_id)
@@ -182,5 +224,6 @@ class PortalStack(Stack):
             "api": api,
             "functions": functions,
             "notify": notify,
+            "jobs": jobs,
             "web": web,
         }

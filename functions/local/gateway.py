@@ -1,6 +1,6 @@
 """The local API gateway: routes from the route table, the very handler functions Lambda calls,
 with API Gateway REST proxy events; the Cognito authorizer emulated; the same CORS; plus
-/config.json, /dev/outbox and the portal pages."""
+/config.json, /dev/outbox, /dev/tick and the portal pages."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ import json
 import mimetypes
 import time
 from collections.abc import Callable
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from aws_lambda_powertools import Logger
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from functions import aws
+from functions.api.errors import from_validation
 from functions.api.gateway import LocalContext, match, methods_at, proxy_event, resource_at
 from functions.api.routes import CORS_HEADERS, FUNCTIONS, Access, allowed_methods
 from infra.csp import SELF, content_security_policy
@@ -31,6 +34,13 @@ PAGES = {"/": "index.html", "/staff": STAFF_PAGE}
 CORS_ALLOW = ",".join(CORS_HEADERS)
 
 
+class Tick(BaseModel):
+    """`POST /dev/tick`: run every scheduled job once, as if the time were `now`."""
+
+    model_config = ConfigDict(extra="forbid")
+    now: AwareDatetime
+
+
 def _error(status: int, code: str, message: str) -> tuple[int, dict[str, str], bytes]:
     body = json.dumps({"error": {"code": code, "message": message}}).encode()
     return status, {"Content-Type": "application/json"}, body
@@ -43,11 +53,13 @@ class Gateway:
         config: dict[str, str],
         outbox: Callable[[], list[dict[str, Any]]],
         cognito: CognitoProxy,
+        jobs: Callable[[datetime], list[str]],
     ) -> None:
         self.authorizer = authorizer
         self.config = config
         self.outbox = outbox
         self.cognito = cognito
+        self.jobs = jobs
 
     def handle(
         self, method: str, target: str, headers: dict[str, str], body: bytes
@@ -64,6 +76,8 @@ class Gateway:
             return self.cognito.forward(headers, body)
         if method == "GET" and path == "/dev/outbox":
             return 200, {"Content-Type": "application/json"}, json.dumps({"emails": self.outbox()}).encode()
+        if method == "POST" and path == "/dev/tick":
+            return self._tick(body)
         matched = match(method, path)
         if matched is None:
             if method == "GET" and (page := self._page(path)) is not None:
@@ -98,6 +112,16 @@ class Gateway:
         for name, values in (result.get("multiValueHeaders") or {}).items():
             answer_headers[name] = ", ".join(str(v) for v in values)
         return int(result["statusCode"]), answer_headers, str(result.get("body") or "").encode()
+
+    def _tick(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        """Local only (never in the deployed API): the scheduled jobs, at once, at a chosen time."""
+        try:
+            tick = Tick.model_validate_json(body or b"{}")
+        except ValidationError as exc:
+            refused = from_validation(exc.errors())
+            return refused.status_code, {"Content-Type": "application/json"}, str(refused.body).encode()
+        ran = self.jobs(tick.now)
+        return 200, {"Content-Type": "application/json"}, json.dumps({"ran": ran}).encode()
 
     def _preflight(self, origin: str | None, path: str) -> tuple[int, dict[str, str], bytes]:
         methods = methods_at(path)

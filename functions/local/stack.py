@@ -1,5 +1,6 @@
 """The whole system on this machine: embedded AWS (or AWS_ENDPOINT_URL), provisioning and demo
-data, the local API gateway, the stream pump feeding the notify function, the outbox."""
+data, the local API gateway, the stream pump feeding the notify function, the scheduled jobs'
+timer, the outbox."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
-from functions import aws
+from functions import aws, jobs
 from functions.api.gateway import LocalContext
 from functions.api.routes import FUNCTIONS
 
@@ -43,6 +45,9 @@ class LocalStack:
     empty: bool = False
     state_file: Path | None = STATE
     pump_interval: float = 0.3
+    # The scheduled jobs (reminders, ...) run this often on the real clock; None: only on
+    # `POST /dev/tick`. In AWS a schedule runs them (infra/jobs.py).
+    job_interval: float | None = 60.0
     lines: list[str] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -134,14 +139,20 @@ class LocalStack:
         )
         # Every function's module is imported once here, as each Lambda would at its cold start:
         # importing them from concurrent request threads races inside Python's import machinery.
-        for module in (*FUNCTIONS.values(), "functions.notify.handler"):
+        for module in (*FUNCTIONS.values(), "functions.notify.handler", "functions.jobs.reminders"):
             importlib.import_module(module)
-        self._httpd.RequestHandlerClass.gateway = Gateway(authorizer, config, outbox.emails, cognito)
+        self._httpd.RequestHandlerClass.gateway = Gateway(
+            authorizer, config, outbox.emails, cognito, lambda now: jobs.run_all(aws.store(), now)
+        )
         self._spawn(self._httpd.serve_forever, "gateway")
         self._spawn(self._pump, "stream-pump")
+        if self.job_interval is not None:
+            self._spawn(self._timer, "jobs")
         if self.state_file is not None:
             self._spawn(self._keep, "state")
         self._status("stream pump", "table stream -> notify function", "running")
+        every = f"every {self.job_interval:g} s" if self.job_interval is not None else "on POST /dev/tick"
+        self._status("scheduled jobs", f"{', '.join(jobs.JOBS)} {every}", "running")
         # AWS WAF runs in front of the deployed API only (infra/waf.py).
         self._status("bot check", "AWS WAF challenge on POST /requests", "AWS only")
         self._status("API gateway", self.url, "listening")
@@ -181,6 +192,18 @@ class LocalStack:
                 if type(exc).__name__ != trouble:
                     trouble = type(exc).__name__
                     notify.logger.warning("stream pump: cannot read the stream", extra={"error": trouble})
+
+    def _timer(self) -> None:
+        """The schedule's part: every job on the real clock. A failed run is logged by its kind
+        and the next one goes on (each job is safe to run late or again)."""
+        from functions.jobs.reminders import logger
+
+        assert self.job_interval is not None
+        while not self._stop.wait(self.job_interval):
+            try:
+                jobs.run_all(aws.store(), datetime.now(UTC))
+            except Exception as exc:
+                logger.warning("scheduled jobs failed", extra={"error": type(exc).__name__})
 
     def _streams(self) -> Any:
         if self._streams_client is None:

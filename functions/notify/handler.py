@@ -28,20 +28,13 @@ import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import formataddr
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import (
-    ClientError,
-    ConnectionClosedError,
-    ReadTimeoutError,
-)
+from botocore.exceptions import ClientError
 
 from functions import aws
 from functions.scheduling.config import PracticeConfig
@@ -49,21 +42,14 @@ from functions.scheduling.lifecycle import Request
 from functions.store.ledger import Claim
 
 from .decide import Notice, notices
-from .render import Email, render
+from .mail import MAX_ATTEMPTS, PERMANENT, UNCONFIRMED, compose
+from .render import render
 
 logger = Logger(service="client-portal-notify")
 
-# An address SES refuses stays refused: record it and go on.
-PERMANENT = frozenset(
-    {"MessageRejected", "MailFromDomainNotVerifiedException", "BadRequestException", "NotFoundException"}
-)
-# How many times one email is tried before it is recorded as not sent (staff can send it again).
-MAX_ATTEMPTS = 3
 # A claim outlives its owner's invocation by this much: the lease is the function's remaining
 # time at the start of the invocation (its timeout) plus this margin.
 LEASE_MARGIN = timedelta(seconds=30)
-# The request went out and no answer came back: SES may have it. Never sent twice.
-UNCONFIRMED = (ReadTimeoutError, ConnectionClosedError)
 # The log lines of an email given up on; the stack counts them (EmailsNotSent) and alarms.
 REFUSED, UNBUILDABLE, GAVE_UP = "email refused", "email could not be built", "email not sent after retries"
 UNKNOWN = "email delivery unknown"
@@ -275,58 +261,6 @@ def _give_back(notice: Notice, owner: str, claim: Claim, code: str, now: datetim
         return "failed"
     ledger.release(notice.change_key, owner, code)
     raise NotSent(notice.change_key, code)
-
-
-def compose(email: Email, config: PracticeConfig) -> dict[str, Any]:
-    """The SES SendEmail arguments of an email. Raises on what SES would refuse (a header with a
-    line break), before anything is sent."""
-    settings = aws.settings()
-    sender = formataddr((config.practice.name, settings.sender_email))
-    extra: dict[str, Any] = {}
-    if config.practice.replyToEmail:
-        extra["ReplyToAddresses"] = [config.practice.replyToEmail]
-    if settings.ses_configuration_set:
-        extra["ConfigurationSetName"] = settings.ses_configuration_set
-    message = mime(email, sender, config.practice.replyToEmail)
-    if email.invite is None:
-        content: dict[str, Any] = {
-            "Simple": {
-                "Subject": {"Data": email.subject, "Charset": "UTF-8"},
-                "Body": {
-                    "Text": {"Data": email.text, "Charset": "UTF-8"},
-                    "Html": {"Data": email.html, "Charset": "UTF-8"},
-                },
-            }
-        }
-    else:
-        content = {"Raw": {"Data": message.as_bytes()}}
-    return {
-        "FromEmailAddress": sender,
-        "Destination": {"ToAddresses": [email.to]},
-        "Content": content,
-        **extra,
-    }
-
-
-def mime(email: Email, sender: str, reply_to: str | None) -> EmailMessage:
-    """Text and HTML alternatives, with the invite attached as text/calendar when there is one."""
-    message = EmailMessage()
-    message["Subject"] = email.subject
-    message["From"] = sender
-    message["To"] = Address(addr_spec=email.to)
-    if reply_to:
-        message["Reply-To"] = reply_to
-    message.set_content(email.text)
-    message.add_alternative(email.html, subtype="html")
-    if email.invite is not None:
-        message.add_attachment(
-            email.invite,
-            maintype="text",
-            subtype="calendar",
-            filename="invite.ics",
-            params={"method": email.method or "REQUEST"},
-        )
-    return message
 
 
 def _prefetch(event: dict[str, Any], batch: Batch) -> None:

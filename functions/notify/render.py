@@ -114,6 +114,26 @@ def render(
     return Email(to, subject, text, body, invite(notice, config, sender, now, method), method)
 
 
+REMINDER_SUBJECT = "Appointment reminder - {practice}"
+
+
+def reminder(
+    config: PracticeConfig, *, to: str, first_name: str, start: datetime, clinician_id: str, portal_url: str
+) -> Email:
+    """A reminder of an appointment: when and with whom, and the portal. Never the appointment
+    type (it can say what the visit is for), the date of birth, a phone or comments."""
+    values = {
+        "practice": config.practice.name,
+        "first_name": first_name,
+        "when": when(config, start),
+        "clinician": config.clinician_name(clinician_id),
+        "portal_url": portal_url,
+    }
+    text = _template("reminder.txt").substitute(values)
+    body = _template("reminder.html").substitute({k: html.escape(v) for k, v in values.items()})
+    return Email(to, REMINDER_SUBJECT.format(practice=config.practice.name), text, body)
+
+
 def invite(notice: Notice, config: PracticeConfig, sender: str, now: datetime, method: str) -> bytes:
     """An iCalendar invite with a stable UID per appointment and a SEQUENCE that grows with each
     change; the practice's time zone stated in full (VTIMEZONE) so calendars show the right hour."""

@@ -75,7 +75,9 @@ def book(
         "madeBy": "staff",
         "createdAt": now,
     }
-    appointment = Appointment.model_validate({"id": appointment_id, "status": "confirmed", **both})
+    appointment = Appointment.model_validate(
+        {"id": appointment_id, "status": "confirmed", "confirmedAt": now, **both}
+    )
     request = Request.model_validate(
         {
             "id": rid,
@@ -158,6 +160,7 @@ def move(
             "end": end,
             "sequence": appointment.sequence + 1,
             "requests": appointment.requests + 1,
+            "confirmedAt": now,
             "version": appointment.version + 1,
         }
     )

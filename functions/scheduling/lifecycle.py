@@ -28,6 +28,9 @@ RequestStatus = Literal["pending", "approved", "denied"]
 # or staff themselves (decided at once).
 MadeBy = Literal["portal", "staff"]
 HOLDING: frozenset[str] = frozenset({"requested", "confirmed", "reschedule_requested", "cancel_requested"})
+# Confirmed at its time: a change the client asked for awaits review, and until staff decide it
+# the appointment stands as it is (and is reminded of).
+CONFIRMED: frozenset[str] = frozenset({"confirmed", "reschedule_requested", "cancel_requested"})
 
 
 class ClientDetails(Model):
@@ -57,12 +60,41 @@ class Appointment(Model):
     # How many requests this appointment has had; request ids are "<appointment id>-<n>".
     requests: int = 1
     madeBy: MadeBy = "portal"
+    # When its current time was confirmed (an approval, or staff booking or moving it): a
+    # reminder due before then is never sent. None for appointments stored before reminders.
+    confirmedAt: datetime | None = None
     version: int = 1
     createdAt: datetime
 
     @property
     def holds_time(self) -> bool:
         return self.status in HOLDING
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status in CONFIRMED
+
+
+class Addressee(Model):
+    firstName: str
+    email: str
+
+
+class Confirmed(Model):
+    """What the reminder job reads of an appointment: its state and time, and whom to write to
+    (never the client's date of birth or phone)."""
+
+    id: str
+    status: AppointmentStatus
+    clinicianId: str
+    start: datetime
+    end: datetime
+    client: Addressee
+    confirmedAt: datetime | None = None
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status in CONFIRMED
 
 
 class ClientName(Model):
@@ -506,6 +538,7 @@ def approve(
             "requestedEnd": None,
             "requestedClinicianId": None,
             "sequence": sequence,
+            "confirmedAt": now,
             "version": appointment.version + 1,
         }
     )

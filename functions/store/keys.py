@@ -112,6 +112,7 @@ def requests_by_status(status: str) -> str:
 CLIENTS = "CLIENTS"
 BUSY = "BUSY"
 CALENDAR = "CALENDAR"
+REMIND = "REMIND"
 
 
 def calendar_sort(start: datetime, appointment_id: str) -> str:

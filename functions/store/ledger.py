@@ -194,6 +194,28 @@ class Ledger:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
 
+    def settled(self, change_keys: list[str]) -> set[str]:
+        """Which of these emails were settled before (sent, failed or skipped): consistent batch
+        reads, 100 keys a call, so that a run finding them again does not claim each in vain."""
+        found: set[str] = set()
+        wanted = [keys.sent(k) for k in dict.fromkeys(change_keys)]
+        for low in range(0, len(wanted), 100):
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": wanted[low : low + 100],
+                    "ConsistentRead": True,
+                    "ProjectionExpression": "pk, sk, #s",
+                    "ExpressionAttributeNames": {"#s": "state"},
+                }
+            }
+            while request:
+                answer = call(self.client.batch_get_item, RequestItems=request)
+                for item in answer.get("Responses", {}).get(self.table, []):
+                    if _text(item, "state") in SETTLED:
+                        found.add(item["pk"]["S"].removeprefix("SENT#"))
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
     def entry(self, change_key: str) -> dict[str, Any] | None:
         """The ledger item of one change, as plain values."""
         item = self._get(change_key)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 PK, SK = "pk", "sk"
-GSI1, GSI2, GSI3 = "gsi1", "gsi2", "gsi3"
+GSI1, GSI2, GSI3, GSI4 = "gsi1", "gsi2", "gsi3", "gsi4"
 TTL_ATTRIBUTE = "expiresAt"
 
-KEY_ATTRIBUTES = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk")
+KEY_ATTRIBUTES = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "gsi4pk", "gsi4sk")
 
 # gsi1: overloaded look-ups (a client's appointments, requests by status, clients by creation).
 # gsi2: time held per practice, keys only: the sort key encodes start, end and clinician.
 # gsi3: the staff calendar: appointments that hold time, by start, with what a calendar block
 # shows (the client's name, never their date of birth, contact details or comments).
+# gsi4: reminders, keys only: every confirmed appointment by start, so that the reminders due in
+# a window of time are one key range per reminder hour (start - hours before).
 CALENDAR_ATTRIBUTES = (
     "id",
     "status",
@@ -33,6 +35,7 @@ INDEXES: tuple[dict[str, Any], ...] = (
     {"name": GSI1, "pk": "gsi1pk", "sk": "gsi1sk", "projection": "ALL"},
     {"name": GSI2, "pk": "gsi2pk", "sk": "gsi2sk", "projection": "KEYS_ONLY"},
     {"name": GSI3, "pk": "gsi3pk", "sk": "gsi3sk", "projection": "INCLUDE", "include": CALENDAR_ATTRIBUTES},
+    {"name": GSI4, "pk": "gsi4pk", "sk": "gsi4sk", "projection": "KEYS_ONLY"},
 )
 
 
@@ -102,5 +105,8 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     # nothing on a request but its notification status (see NOTIFY_REQUEST_ATTRIBUTES).
     # It also reads requests, to send nothing for a change that is not (or no longer) stored.
     "notify": {"read": ("PRACTICE", "SENT#*", "APPT#*"), "write": ("SENT#*",)},
+    # The reminder job: the due appointments' keys from the reminder index, the appointments
+    # themselves (to check each is still confirmed at that time), and its claims on the ledger.
+    "reminders": {"read": ("PRACTICE", "SENT#*", "APPT#*"), "write": ("SENT#*",), GSI4: ("REMIND",)},
 }
 NOTIFY_REQUEST_ATTRIBUTES = ("pk", "sk", "notification", "notifiedVersion")

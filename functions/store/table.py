@@ -17,11 +17,11 @@ from pydantic import BaseModel
 from functions.scheduling.config import MAX_DURATION_MINUTES, PracticeConfig
 from functions.scheduling.errors import Conflict, Invalid, NotFound, Unavailable
 from functions.scheduling.fast_slots import EPOCH
-from functions.scheduling.lifecycle import Appointment, CalendarEntry, ClientRecord, Plan, Request
+from functions.scheduling.lifecycle import Appointment, CalendarEntry, ClientRecord, Confirmed, Plan, Request
 from functions.scheduling.slots import Busy
 
 from . import keys
-from .schema import CALENDAR_ATTRIBUTES, GSI1, GSI2, GSI3, TTL_ATTRIBUTE
+from .schema import CALENDAR_ATTRIBUTES, GSI1, GSI2, GSI3, GSI4, TTL_ATTRIBUTE
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -250,6 +250,33 @@ class Store:
             args["ExpressionAttributeValues"][":c"] = {"S": clinician_id}
         entries = [_record(CalendarEntry, item) for item in self._query(**args)]
         return [e for e in entries if e.end > start and e.start < end]
+
+    def confirmed_starting(self, windows: Sequence[tuple[datetime, datetime]]) -> list[Confirmed]:
+        """Confirmed appointments starting inside any of the windows (both ends included): one
+        Query of the reminder index per window, keys only, then the appointments themselves in
+        consistent batch reads, so one cancelled or moved a moment ago is seen as it is now."""
+        wanted: dict[str, keys.Key] = {}
+        for low, high in windows:
+            items = self._query(
+                IndexName=GSI4,
+                KeyConditionExpression="gsi4pk = :p AND gsi4sk BETWEEN :lo AND :hi",
+                ExpressionAttributeValues={
+                    ":p": {"S": keys.REMIND},
+                    ":lo": {"S": keys.compact(low)},
+                    # Every appointment starting in the minute of `high`: "#" sorts after the time.
+                    ":hi": {"S": keys.compact(high) + "$"},
+                },
+            )
+            for item in items:
+                wanted[item["pk"]["S"]] = {"pk": item["pk"], "sk": item["sk"]}
+        if not wanted:
+            return []
+        found = self._batch_get(list(wanted.values()), projection=_REMINDER_PROJECTION, names=_REMINDER_NAMES)
+        appointments = [_record(Confirmed, item) for item in found.values()]
+        return sorted(
+            (a for a in appointments if any(low <= a.start <= high for low, high in windows)),
+            key=lambda a: (a.start, a.id),
+        )
 
     def client_appointments(self, client_id: str, ending_after: datetime) -> list[Appointment]:
         low = keys.compact(ending_after - timedelta(minutes=MAX_DURATION_MINUTES))
@@ -674,12 +701,17 @@ class Store:
         item: dict[str, Any] | None = response.get("Item")
         return item
 
-    def _batch_get(self, wanted: list[keys.Key]) -> dict[tuple[str, str], dict[str, Any]]:
+    def _batch_get(
+        self, wanted: list[keys.Key], projection: str | None = None, names: Mapping[str, str] | None = None
+    ) -> dict[tuple[str, str], dict[str, Any]]:
         found: dict[tuple[str, str], dict[str, Any]] = {}
         for start in range(0, len(wanted), 100):
             request: dict[str, Any] = {
                 self.table: {"Keys": wanted[start : start + 100], "ConsistentRead": True}
             }
+            if projection is not None:
+                request[self.table]["ProjectionExpression"] = projection
+                request[self.table]["ExpressionAttributeNames"] = dict(names or {})
             while request:
                 response = self._call(self.client.batch_get_item, RequestItems=request)
                 for item in response.get("Responses", {}).get(self.table, []):
@@ -703,6 +735,12 @@ class Store:
 # them, such as status and end, are reserved words).
 _CALENDAR_NAMES = {f"#{i}": name for i, name in enumerate(CALENDAR_ATTRIBUTES)}
 _CALENDAR_PROJECTION = ", ".join(_CALENDAR_NAMES)
+# What the reminder job reads of an appointment: never the client's date of birth or phone.
+# Placeholders for the names DynamoDB reserves.
+_REMINDER_NAMES = {"#status": "status", "#start": "start", "#end": "end", "#client": "client"}
+_REMINDER_PROJECTION = (
+    "pk, sk, id, #status, clinicianId, #start, #end, #client.firstName, #client.email, confirmedAt"
+)
 
 
 def _appointment_item(a: Appointment) -> dict[str, Any]:
@@ -715,6 +753,10 @@ def _appointment_item(a: Appointment) -> dict[str, Any]:
     values["clientName"] = {"firstName": a.client.firstName, "lastName": a.client.lastName}
     values["gsi3pk"] = keys.CALENDAR if a.holds_time else None
     values["gsi3sk"] = keys.calendar_sort(a.start, a.id) if a.holds_time else None
+    # The reminder index: only while the appointment is confirmed, at its current time, so the
+    # transaction that confirms, moves or cancels it also moves or removes its reminders.
+    values["gsi4pk"] = keys.REMIND if a.is_confirmed else None
+    values["gsi4sk"] = keys.calendar_sort(a.start, a.id) if a.is_confirmed else None
     return values
 
 

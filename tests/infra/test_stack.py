@@ -281,17 +281,20 @@ def test_functions_are_python_313_on_arm_with_limits_and_tracing(template):
         for k, v in resources(template, "AWS::Lambda::Function").items()
         if str(v["Properties"].get("Handler", "")).startswith("functions.")
     }
-    assert len(functions) == len(FUNCTIONS) + 1  # the API's functions and notify
+    assert len(functions) == len(FUNCTIONS) + 2  # the API's functions, notify and reminders
     for props in functions.values():
         assert props["Runtime"] == "python3.13"
         assert props["Architectures"] == ["arm64"]
         assert props["TracingConfig"] == {"Mode": "Active"}
         assert props["MemorySize"] >= 512
-        assert props["Timeout"] <= 30
+        # Behind the API, within API Gateway's 29 seconds; the reminder run within its schedule
+        limit = 300 if props["Handler"] == "functions.jobs.reminders.handler" else 30
+        assert props["Timeout"] <= limit
         assert props["ReservedConcurrentExecutions"] >= 1
         assert props["LoggingConfig"]["LogGroup"]
     handlers = sorted(p["Handler"] for p in functions.values())
     assert "functions.notify.handler.handler" in handlers
+    assert "functions.jobs.reminders.handler" in handlers
     assert "functions.request.availability.handler" in handlers
 
 
@@ -343,6 +346,8 @@ def test_every_table_permission_is_limited_by_leading_keys(template):
         "practice",
         "clients",
         "notify",
+        "calendar",
+        "reminders",
     ):
         for statement in _dynamodb_statements(template, name):
             assert "dynamodb:LeadingKeys" in json.dumps(statement.get("Condition", {})), (name, statement)
@@ -490,8 +495,8 @@ def test_outputs_for_the_portal_and_sign_in(template):
 
 def test_alarms_on_every_function_error_and_throttle(template):
     alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
-    assert sum(a.get("MetricName") == "Errors" for a in alarms) == len(FUNCTIONS) + 1
-    assert sum(a.get("MetricName") == "Throttles" for a in alarms) == len(FUNCTIONS) + 1
+    assert sum(a.get("MetricName") == "Errors" for a in alarms) == len(FUNCTIONS) + 2
+    assert sum(a.get("MetricName") == "Throttles" for a in alarms) == len(FUNCTIONS) + 2
 
 
 def test_an_unacknowledged_finding_fails_the_synth(tmp_path):
@@ -602,7 +607,11 @@ def test_an_email_given_up_on_raises_an_alarm_and_the_redrive_finds_its_queue(te
     # Then `make redrive` finds the failure queue and the function in the outputs
     assert {"NotifyFailureQueueUrl", "NotifyFunctionName"} <= set(outputs)
     # and every log line of an email given up on is counted, and alarmed on
-    [metric_filter] = filters.values()
+    [metric_filter] = [
+        f
+        for f in filters.values()
+        if f["Properties"]["MetricTransformations"][0]["MetricName"] == "EmailsNotSent"
+    ]
     pattern = metric_filter["Properties"]["FilterPattern"]
     for message in (
         "email refused",
@@ -737,3 +746,72 @@ def test_a_practice_may_turn_the_bot_check_off(tmp_path):
     assert resources(template, "Custom::AWS") == {}
     csp = _csp(_headers_of(template, _distribution(template)["DefaultCacheBehavior"]))
     assert csp["script-src"] == "'self'"
+
+
+# ---- (v2) reminders -----------------------------------------------------------------------------
+
+
+def test_a_schedule_runs_the_reminder_job_every_five_minutes(template):
+    [rule] = resources(template, "AWS::Events::Rule").values()
+    props = rule["Properties"]
+    assert props["ScheduleExpression"] == "rate(5 minutes)"
+    assert props["State"] == "ENABLED"
+    [target] = props["Targets"]
+    functions = resources(template, "AWS::Lambda::Function")
+    [reminders] = [
+        k for k, v in functions.items() if v["Properties"]["Handler"] == "functions.jobs.reminders.handler"
+    ]
+    assert target["Arn"] == {"Fn::GetAtt": [reminders, "Arn"]}
+    assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 15 * 60
+    # and EventBridge may invoke that function
+    template.has_resource_properties(
+        "AWS::Lambda::Permission",
+        {"Principal": "events.amazonaws.com", "FunctionName": {"Fn::GetAtt": [reminders, "Arn"]}},
+    )
+
+
+def test_the_reminder_function_reads_the_due_index_claims_and_sends_only(template):
+    statements = _dynamodb_statements(template, "reminders")
+    by_resource = {json.dumps(s["Resource"]): s for s in statements}
+    # The index: Query of the reminder entries only
+    [query] = [s for s in statements if _actions(s) == ["dynamodb:Query"]]
+    assert "/index/gsi4" in json.dumps(query["Resource"])
+    assert query["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["REMIND"]
+    # Writes: its claims on the ledger, nothing else (no appointment, request or setting)
+    writes = [s for s in statements if "dynamodb:UpdateItem" in _actions(s)]
+    assert [w["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] for w in writes] == [["SENT#*"]]
+    reads = [s for s in statements if "dynamodb:GetItem" in _actions(s)]
+    assert [r["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] for r in reads] == [
+        ["PRACTICE", "SENT#*", "APPT#*"]
+    ]
+    assert not any("dynamodb:Scan" in _actions(s) for s in statements), by_resource
+    # SES: sending through the stack's identity and configuration set
+    ses = [s for s in _policy_of(template, "reminders") if any(a.startswith("ses:") for a in _actions(s))]
+    assert [sorted(_actions(s)) for s in ses] == [["ses:SendEmail", "ses:SendRawEmail"]]
+
+
+def test_a_reminder_not_sent_and_a_job_that_stopped_running_raise_alarms(template):
+    filters = resources(template, "AWS::Logs::MetricFilter")
+    [reminder_filter] = [
+        f
+        for f in filters.values()
+        if f["Properties"]["MetricTransformations"][0]["MetricName"] == "RemindersNotSent"
+    ]
+    for message in ("reminder refused", "reminder not sent after retries", "reminder delivery unknown"):
+        assert f'$.message = "{message}"' in reminder_filter["Properties"]["FilterPattern"]
+    alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
+    assert any(a.get("MetricName") == "RemindersNotSent" and a.get("AlarmActions") for a in alarms)
+    [stopped] = [a for a in alarms if a.get("MetricName") == "Invocations"]
+    assert stopped["ComparisonOperator"] == "LessThanThreshold"
+    assert stopped["TreatMissingData"] == "breaching"
+    assert stopped["Period"] == 15 * 60
+    assert stopped["AlarmActions"]
+
+
+def test_the_deployed_api_has_no_local_only_route(template):
+    paths = {
+        r["Properties"].get("PathPart") for r in resources(template, "AWS::ApiGateway::Resource").values()
+    }
+    assert "dev" not in paths
+    assert "tick" not in paths
+    assert "outbox" not in paths

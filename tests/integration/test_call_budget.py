@@ -4,12 +4,16 @@ practice grows, and no Scan anywhere. `pytest -s` prints the measured counts."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import botocore.awsrequest
 import pytest
+from botocore.compat import HTTPHeaders
 
+from functions import aws
 from functions.api.routes import ROUTES, Access, Route
 from tests.integration.conftest import CLIENT_A, CLIENT_B, STAFF, Answer, at, call, new_request
 from tests.integration.support import (  # noqa: F401 (fixtures)
@@ -270,3 +274,111 @@ def test_no_route_scans_the_table(world: World, route: Route):
         route.status,
     )
     assert "Scan" not in names
+
+
+# ---- (v2) the reminder job ----------------------------------------------------------------------
+
+
+def _stored_confirmed(count: int, start: datetime, first: int = 0) -> None:
+    """`count` confirmed appointments at `start`, written straight to the table (as the
+    transactions that confirm appointments write them), to measure the job alone."""
+    from functions.scheduling.lifecycle import Appointment
+    from functions.store import keys
+    from functions.store.table import _appointment_item, _item
+
+    client = aws.dynamodb()
+    table = aws.settings().table_name
+    items = [
+        keys.appointment(f"budget-{first + n}")
+        | _item(
+            _appointment_item(
+                Appointment.model_validate(
+                    {
+                        "id": f"budget-{first + n}",
+                        "status": "confirmed",
+                        "clinicianId": "c-rivera",
+                        "appointmentTypeId": "session",
+                        "start": start,
+                        "end": start + timedelta(minutes=50),
+                        "client": {**CLIENT_DETAILS, "email": f"client{first + n}@example.com"},
+                        "newClient": False,
+                        "createdAt": start - timedelta(days=30),
+                        "confirmedAt": start - timedelta(days=30),
+                    }
+                )
+            )
+        )
+        for n in range(count)
+    ]
+    for low in range(0, len(items), 25):
+        client.batch_write_item(
+            RequestItems={table: [{"PutRequest": {"Item": i}} for i in items[low : low + 25]]}
+        )
+
+
+@contextmanager
+def _answered_at_once(wanted: bool) -> Iterator[None]:
+    """Claims (UpdateItem) and sends (SendEmail) answered as AWS answers a first claim and an
+    accepted email, without reaching moto: botocore uses an answer a before-call hook gives."""
+    if not wanted:
+        yield
+        return
+    ok = botocore.awsrequest.AWSResponse("https://aws", 200, HTTPHeaders(), None)
+    answers = {"UpdateItem": {}, "SendEmail": {"MessageId": "stood-in"}}
+
+    def answer(model: Any, **_: Any) -> Any:
+        parsed = answers.get(model.name)
+        return None if parsed is None else (ok, parsed)
+
+    # At the service's level, after the counting hook (botocore calls the more specific first)
+    hooks = [(aws.dynamodb(), "before-call.dynamodb", answer), (aws.sesv2(), "before-call.sesv2", answer)]
+    for client, event, hook in hooks:
+        client.meta.events.register(event, hook)
+    try:
+        yield
+    finally:
+        for client, event, hook in hooks:
+            client.meta.events.unregister(event, hook)
+
+
+CLIENT_DETAILS = {
+    "firstName": "Ada",
+    "lastName": "Lovelace",
+    "dateOfBirth": "1990-04-01",
+    "mobilePhone": "+16175550100",
+}
+
+
+NOT_DUE = 200
+
+
+@pytest.mark.parametrize("due", [0, 10, 1_000])
+def test_the_reminder_job_reads_only_the_due_reminders_and_claims_each_once(world: World, due: int):
+    import boto3
+
+    from functions.jobs import reminders
+
+    boto3.client("ses").verify_email_identity(EmailAddress=aws.settings().sender_email)
+    # Given `due` appointments whose 24-hour reminder is due now, and 200 that are not (an hour
+    # later), beside the World's
+    start = datetime(2027, 2, 2, 15, 0, tzinfo=UTC)
+    now = start - timedelta(hours=24)
+    _stored_confirmed(due, start)
+    _stored_confirmed(NOT_DUE, start + timedelta(hours=1), first=10_000)
+
+    # When the job runs (with 1,000 due, moto's answers to the claims and sends are stood in for:
+    # moto spends about 60 ms of CPU on each reminder, which AWS does not)
+    with dynamodb_calls() as calls, _answered_at_once(due >= 1_000):
+        outcomes = reminders.run(aws.store(), now, budget=timedelta(minutes=5)).outcomes
+
+    # Then: the configuration, one Query of the reminder index, a batch read per 100 due (of the
+    # appointments, and of their ledger entries), and a claim and its settlement per reminder
+    # sent; no Scan, nothing per appointment not due
+    assert outcomes == ({"sent": due} if due else {})
+    batches = 2 * -(-due // 100)
+    assert calls.names == ["GetItem", "Query", *["BatchGetItem"] * batches, *["UpdateItem"] * (2 * due)]
+    MEASURED[f"reminder job, {due:,} due of {due + NOT_DUE:,}+"] = (
+        len(calls),
+        2 + batches + 2 * due,
+        calls.names[:3],
+    )

@@ -624,3 +624,80 @@ def test_a_new_embedded_stack_starts_from_its_own_state(monkeypatch):
         assert any("table" in line and "created" in line for line in second.lines)
     finally:
         second.stop()
+
+
+# ---- (v2) scheduled jobs ------------------------------------------------------------------------
+
+
+def test_dev_tick_runs_the_jobs_as_if_it_were_then_and_a_reminder_goes_out_once(http):
+    # Given an appointment requested without signing in and approved by staff
+    day = next_weekday(weeks_ahead=4)
+    _, slots, _ = http("GET", f"/availability?clientType=new&from={day}&to={day}")
+    slot = slots["slots"][-1]
+    address = "reminded@example.org"
+    status, made, _ = http(
+        "POST", "/requests", new_request(slot["start"], clinician=slot["clinicianId"], email=address)
+    )
+    assert status == 201, made
+    staff = sign_in(http, *STAFF)
+    status, _, _ = http("POST", f"/staff/requests/{made['request']['id']}/approve", {}, token=staff)
+    assert status == 200
+    due = datetime.fromisoformat(slot["start"]) - timedelta(hours=24)
+
+    # When the jobs run a minute before its 24-hour reminder is due, then when it is due, twice
+    answers = [
+        http("POST", "/dev/tick", {"now": (due + timedelta(minutes=m)).isoformat()}) for m in (-1, 0, 1)
+    ]
+
+    # Then each run says what ran, and the client has one reminder
+    assert [(status, body) for status, body, _ in answers] == [(200, {"ran": ["reminders"]})] * 3
+    reminders = [
+        e for e in emails_to(http, address, 2, timeout=1) if e["subject"].startswith("Appointment reminder")
+    ]
+    assert [e["subject"] for e in reminders] == ["Appointment reminder - Demo Counseling"]
+    assert "attachments" not in reminders[0] or reminders[0]["attachments"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({}, 422, "now"),
+        ({"now": "2026-12-03T15:00:00"}, 422, "now"),
+        ({"now": "tomorrow"}, 422, "now"),
+        ({"now": "2026-12-03T15:00:00Z", "also": 1}, 422, "also"),
+        ("{", 400, None),
+    ],
+)
+def test_dev_tick_refuses_what_is_not_an_instant_with_an_offset(http, body, status, field):
+    if isinstance(body, str):  # not JSON at all
+        request = urllib.request.Request(f"{http.url}/dev/tick", data=body.encode(), method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        got, answer = refused.value.code, json.loads(refused.value.read())
+    else:
+        got, answer, _ = http("POST", "/dev/tick", body)
+    assert got == status, answer
+    if field:
+        assert [f["field"] for f in answer["error"]["fields"]] == [field]
+
+
+def test_the_local_stack_runs_the_jobs_on_its_own_timer(monkeypatch):
+    from functions import jobs
+
+    ran: list[datetime] = []
+    stack = LocalStack(port=0, state_file=None, job_interval=0.01)
+
+    def record(store: Any, now: datetime) -> list[str]:
+        ran.append(now)
+        if len(ran) == 3:
+            stack._stop.set()
+        return list(jobs.JOBS)
+
+    monkeypatch.setattr(jobs, "run_all", record)
+    monkeypatch.setattr("functions.aws.store", lambda: None)
+    before = datetime.now(UTC)
+    stack._timer()
+
+    # Three runs, each at the real time it ran
+    assert len(ran) == 3
+    assert before <= ran[0] <= ran[1] <= ran[2] <= datetime.now(UTC)
