@@ -226,7 +226,7 @@ def _iso(instant: datetime) -> str:
 
 
 # What item_at writes afresh for every seeded appointment; the rest is its template's.
-_PER_ITEM = frozenset({"pk", "sk", "id", "start", "end", "createdAt", "gsi2sk", "gsi3sk"})
+_PER_ITEM = frozenset({"pk", "sk", "id", "start", "end", "createdAt", "gsi2sk", "gsi3sk", "gsi4sk"})
 
 
 class Seeder:
@@ -310,6 +310,7 @@ class Seeder:
                 "createdAt": {"S": _iso(start - timedelta(days=14))},
                 "gsi2sk": {"S": keys.busy_sort(start, end, clinician)},
                 "gsi3sk": {"S": keys.calendar_sort(start, appointment_id)},
+                "gsi4sk": {"S": keys.calendar_sort(start, appointment_id)},
             }
         )
         return item

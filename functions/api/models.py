@@ -269,6 +269,17 @@ class StaffMoveIn(In):
     note: Text | None = None
 
 
+class OfferIn(In):
+    start: Instant
+    clinicianId: Id | None = None
+    appointmentTypeId: Id | None = None
+
+
+class DenyIn(DecisionIn):
+    # (v2) 1 to 3 other times, held for the client and emailed with a link to accept one.
+    offers: list[OfferIn] | None = Field(default=None, min_length=1, max_length=3)
+
+
 class ApproveIn(DecisionIn):
     start: Instant | None = None
     clinicianId: Id | None = None
@@ -420,3 +431,34 @@ class OpenApiDocument(BaseModel):
     openapi: str
     info: dict[str, object]
     paths: dict[str, object]
+
+
+# ---- (v2) offers --------------------------------------------------------------------------------
+
+
+class OfferedTimeOut(Out):
+    start: str
+    end: str
+    clinicianId: str
+    clinicianName: str
+    appointmentTypeId: str
+
+
+class OfferPracticeOut(Out):
+    name: str
+    phone: str | None = None
+
+
+class OfferOut(Out):
+    status: Literal["open", "accepted", "expired"]
+    expiresAt: str
+    practice: OfferPracticeOut
+    times: list[OfferedTimeOut]
+
+
+class OfferEnvelope(Out):
+    offer: OfferOut
+
+
+class AcceptIn(In):
+    start: Instant
