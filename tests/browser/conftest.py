@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +76,21 @@ def restored_settings(stack: LocalStack, staff_token: str) -> Iterator[dict[str,
 
 @pytest.fixture
 def page(browser: Any, stack: LocalStack) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    yield from _watched_page(browser.new_context(viewport={"width": 1200, "height": 900}))
+
+
+@pytest.fixture
+def phone(browser: Any, stack: LocalStack) -> Iterator[Any]:
+    """A page on a phone: 390x844 CSS pixels (an iPhone 12 to 15), a touch screen, the mobile
+    viewport (the page's <meta name="viewport"> honoured)."""
+    yield from _watched_page(
+        browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=1
+        )
+    )
+
+
+def _watched_page(context: Any) -> Iterator[Any]:
     opened = context.new_page()
     opened.set_default_timeout(10_000)
     errors: list[str] = []
@@ -85,6 +102,23 @@ def page(browser: Any, stack: LocalStack) -> Iterator[Any]:
     assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
     # A page's script never fails unseen (a module that did not load, a name it lacks).
     assert not uncaught, uncaught
+
+
+@pytest.fixture
+def website(stack: Any, tmp_path: Path) -> Iterator[str]:
+    """A plain practice website on another origin with the one-line button."""
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>Harbor Counseling</title><h1>Harbor Counseling</h1>"
+        f'<p>Book online:</p><script src="{stack.url}/embed.js"></script>',
+        encoding="utf-8",
+    )
+    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
+    server.shutdown()
+    server.server_close()
 
 
 def screenshot(page: Any, name: str) -> None:

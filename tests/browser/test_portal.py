@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,20 +12,9 @@ from functions.local.token import id_token
 from functions.notify.render import when
 from tests.browser.accessibility import no_accessibility_violations
 from tests.browser.conftest import CLIENT, STAFF, outbox, screenshot
+from tests.browser.portal import fill_date_of_birth, sign_in, visit
 
 GREEN, RED, GRAY = "rgb(217, 242, 223)", "rgb(248, 215, 215)", "rgb(230, 230, 230)"
-
-
-def visit(page: Any, url: str) -> None:
-    page.goto(url)
-    page.locator("body[data-ready]").wait_for(state="attached")
-
-
-def sign_in(page: Any, email: str, password: str) -> None:
-    page.get_by_role("button", name="Sign In").first.click()
-    page.locator("#sign-in-form").get_by_label("Email").fill(email)
-    page.locator("#sign-in-form").get_by_label("Password", exact=True).fill(password)
-    page.locator("#sign-in-form").get_by_role("button", name="Sign In").click()
 
 
 def choose_first_slot(page: Any, client_type: str = "New Client", clinician: str | None = None) -> str:
@@ -59,7 +43,7 @@ def test_request_without_signing_in(page, stack):
     page.get_by_role("button", name="Continue Without Signing In").click()
     page.locator("#request-form").get_by_label("First Name").fill("Grace")
     page.locator("#request-form").get_by_label("Last Name").fill("O'Neil-Brontë")
-    page.locator("#request-form").get_by_label("Date of Birth").fill("1985-12-09")
+    fill_date_of_birth(page.locator("#request-form"), "1985-12-09")
     page.locator("#request-form").get_by_label("Email").fill("grace.portal@example.org")
     page.locator("#request-form").get_by_label("Mobile Phone").fill("617 555 0199")
     page.locator("#request-form").get_by_label("Comments").fill("Mornings are best")
@@ -123,7 +107,7 @@ def test_the_request_form_carries_the_bot_checks_token_without_the_person_seeing
     form = page.locator("#request-form")
     form.get_by_label("First Name").fill("Mary")
     form.get_by_label("Last Name").fill("Jackson")
-    form.get_by_label("Date of Birth").fill("1981-04-09")
+    fill_date_of_birth(form, "1981-04-09")
     form.get_by_label("Email").fill("mary.jackson@example.org")
     form.get_by_label("Mobile Phone").fill("757 555 0190")
     page.get_by_role("button", name="Submit Request").click()
@@ -141,15 +125,20 @@ def test_bad_details_are_explained_and_nothing_is_lost(page, stack):
     page.get_by_role("button", name="Continue Without Signing In").click()
     page.locator("#request-form").get_by_label("First Name").fill("Ada")
     page.locator("#request-form").get_by_label("Last Name").fill("Lovelace")
-    page.locator("#request-form").get_by_label("Date of Birth").fill("1990-04-01")
+    fill_date_of_birth(page.locator("#request-form"), "1990-04-01")
     page.locator("#request-form").get_by_label("Email").fill("not-an-email")
     page.locator("#request-form").get_by_label("Mobile Phone").fill("617 555 0100")
 
     page.get_by_role("button", name="Submit Request").click()
 
     page.get_by_role("alert").wait_for()
-    assert "email" in page.inner_text("#messages")
-    assert page.locator("#request-form").get_by_label("Email").get_attribute("aria-invalid") == "true"
+    # what is wrong is said beside the field, which it describes, and the cursor is put there
+    email = page.locator("#request-form").get_by_label("Email")
+    beside = page.locator("#email + p.error")
+    assert beside.inner_text().startswith("Email: ")
+    assert email.get_attribute("aria-invalid") == "true"
+    assert beside.get_attribute("id") in email.get_attribute("aria-describedby").split()
+    assert email.evaluate("(e) => e === document.activeElement")
     assert page.locator("#request-form").get_by_label("First Name").input_value() == "Ada"
 
 
@@ -257,22 +246,6 @@ def _post(stack: Any, path: str, token: str) -> Any:
     request.add_header("Content-Type", "application/json")
     with urllib.request.urlopen(request, timeout=10) as answer:
         return json.load(answer)
-
-
-@pytest.fixture
-def website(stack: Any, tmp_path: Path) -> Iterator[str]:
-    """A plain practice website on another origin with the one-line button."""
-    (tmp_path / "index.html").write_text(
-        "<!doctype html><title>Harbor Counseling</title><h1>Harbor Counseling</h1>"
-        f'<p>Book online:</p><script src="{stack.url}/embed.js"></script>',
-        encoding="utf-8",
-    )
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
-    server.shutdown()
-    server.server_close()
 
 
 def test_website_button_opens_the_request_flow(page, website):

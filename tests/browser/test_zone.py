@@ -4,6 +4,7 @@ midnight or by half an hour, and a day a zone skipped."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -145,3 +146,27 @@ def test_the_quarter_hours_of_a_day_are_the_zones_clock_across_clock_changes(pag
     assert counts[("America/New_York", date(2025, 3, 9))] == 92
     assert counts[("America/New_York", date(2025, 11, 2))] == 100
     assert counts[("America/New_York", date(2025, 7, 1))] == 96
+
+
+def test_a_range_of_days_reads_as_people_write_it(page, stack):
+    # When zone.js writes weeks within a month, across months and across years, and one the
+    # staff calendar writes with the months in full
+    found = zone_js(
+        page,
+        stack,
+        "(zone, ranges) => ranges.map(([first, last, month]) => zone.formatDateRange(first, last, month))",
+        [
+            ["2026-12-07", "2026-12-13", "short"],
+            ["2026-11-30", "2026-12-06", "short"],
+            ["2026-12-28", "2027-01-03", "short"],
+            ["2026-11-30", "2026-12-06", "long"],
+        ],
+    )
+
+    # Then a month or year both dates share is written once, the dates joined by a dash
+    assert [re.sub(r"[\u2009\u202f]", " ", text) for text in found] == [
+        "Dec 7 – 13, 2026",
+        "Nov 30 – Dec 6, 2026",
+        "Dec 28, 2026 – Jan 3, 2027",
+        "November 30 – December 6, 2026",
+    ]

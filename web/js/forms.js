@@ -63,11 +63,12 @@ function describe(input, line) {
   input.setAttribute("aria-invalid", "true");
 }
 
-// Ties field errors to the form's fields (by their name): the server's (as showError put them in
-// the container), each line saying the field's label and describing the field, which is marked
-// invalid; the first one gets the cursor. A form with data-errors="inline" shows each line beside
-// its field instead, and also the page's own refusal (refuse) beside the field it is about. What
-// an earlier answer marked is cleared first.
+// Ties field errors to the form's fields (by their name; a fieldset named for a value that takes
+// several fields stands for them all): the server's (as showError put them in the container), each
+// line saying the field's label and describing the field, which is marked invalid; the first one
+// gets the cursor. A form with data-errors="inline" shows each line beside its field instead, and
+// also the page's own refusal (refuse) beside the field it is about. What an earlier answer marked
+// is cleared first.
 export function markFields(form, container, error) {
   if (!form) return;
   for (const line of form.querySelectorAll("[data-field-error]")) line.remove();
@@ -89,18 +90,22 @@ export function markFields(form, container, error) {
   let first = null;
   error.fields.forEach((problem, i) => {
     const name = String(problem.field).split(".").pop();
-    const input = form.querySelector(`[name="${CSS.escape(name)}"]`);
+    const named = form.querySelector(`[name="${CSS.escape(name)}"]`);
     const line = lines[i + 1];
-    if (!input || !line) return;
-    const label = input.labels && input.labels.length ? input.labels[0].textContent.trim() : name;
+    if (!named || !line) return;
+    // A field, or a fieldset of the fields that make one value (a date as month, day and year).
+    const fieldset = named.tagName === "FIELDSET";
+    const inputs = fieldset ? [...named.querySelectorAll("input, select, textarea")] : [named];
+    const label = fieldset ? named.querySelector("legend")?.textContent.trim() || name
+      : named.labels && named.labels.length ? named.labels[0].textContent.trim() : name;
     line.textContent = `${label}: ${problem.message}`;
-    line.id = `${input.id}-server-error`;
+    line.id = `${named.id || inputs[0].id}-server-error`;
     if (inline) {
       line.dataset.fieldError = "";
-      besideField(input).after(line);
+      besideField(inputs[0]).after(line);
     }
-    describe(input, line);
-    first ||= input;
+    for (const input of inputs) describe(input, line);
+    first ||= inputs[0];
   });
   if (first) first.focus();
 }

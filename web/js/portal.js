@@ -4,13 +4,14 @@
 import { api } from "./api.js";
 import { currentUser, setNewPassword, signIn, signOut } from "./auth.js";
 import { el } from "./dom.js";
-import { showError } from "./forms.js";
+import { markFields, refuse, showError } from "./forms.js";
 import { showOffer } from "./offer.js";
 import { readablePhone, telHref } from "./phone.js";
-import { addDays, formatDateTime, formatDay, formatTime, localDate, today } from "./zone.js";
+import { addDays, formatDateRange, formatDateTime, formatDay, formatTime, localDate, today } from "./zone.js";
 
 const $ = (id) => document.getElementById(id);
 const VIEWS = ["home", "choose", "times-panel", "review", "details-form", "done", "sign-in", "appointments", "appointment", "offer"];
+const BIRTH_PARTS = ["birth-month", "birth-day", "birth-year"];
 const STATUS_WORDS = {
   requested: "Requested, awaiting the practice",
   confirmed: "Confirmed",
@@ -136,12 +137,13 @@ async function viewTimes() {
 async function loadWeek() {
   const from = state.weekStart;
   const to = addDays(from, 6);
-  $("week-label").textContent = `${from} to ${to}`;
+  $("week-label").textContent = formatDateRange(from, to);
   const params = new URLSearchParams({ clientType: state.clientType, from, to });
   if (state.clinicianId) params.set("clinicianId", state.clinicianId);
   if (state.mode === "reschedule") params.set("appointmentTypeId", state.appointment.appointmentTypeId);
   const week = $("week");
   week.replaceChildren();
+  week.classList.toggle("named", !state.clinicianId);
   let found;
   try {
     found = await api(`/availability?${params}`);
@@ -152,23 +154,26 @@ async function loadWeek() {
   const byDay = new Map();
   for (let i = 0; i < 7; i += 1) byDay.set(addDays(from, i), []);
   for (const slot of found.slots) byDay.get(localDate(slot.start, zone()))?.push(slot);
-  for (const [day, slots] of byDay) {
-    const title = formatDay(day);
-    week.append(
-      el("div", { class: "day" }, el("h3", {}, title),
-        ...slots.map((slot) => {
-          const time = formatTime(slot.start, zone());
-          return el("button", {
-            type: "button",
-            class: "slot",
-            dataset: { slotStart: slot.start, clinicianId: slot.clinicianId },
-            "aria-label": `${title} at ${time} with ${slot.clinicianName}`,
-            onclick: () => pick(slot),
-          }, time, state.clinicianId ? null : el("small", {}, slot.clinicianName));
-        })),
-    );
-  }
+  // One day after another: a column each on a wide screen, a heading and its times on a phone
+  // (portal.css); a day with none says so in one short line. A week with none at all says so once.
+  if (found.slots.length) for (const [day, slots] of byDay) week.append(dayOfTimes(day, slots));
   $("no-times").hidden = found.slots.length > 0;
+}
+
+function dayOfTimes(day, slots) {
+  const title = formatDay(day);
+  if (!slots.length) return el("div", { class: "day empty" }, el("h3", {}, title), el("p", { class: "none" }, "No times"));
+  return el("div", { class: "day" }, el("h3", {}, title),
+    el("div", { class: "times" }, ...slots.map((slot) => {
+      const time = formatTime(slot.start, zone());
+      return el("button", {
+        type: "button",
+        class: "slot",
+        dataset: { slotStart: slot.start, clinicianId: slot.clinicianId },
+        "aria-label": `${title} at ${time} with ${slot.clinicianName}`,
+        onclick: () => pick(slot),
+      }, time, state.clinicianId ? null : el("small", {}, slot.clinicianName));
+    })));
 }
 
 function pick(slot) {
@@ -211,32 +216,53 @@ async function submitSignedIn() {
   done(made.request);
 }
 
+// The date of birth from its three fields (month, day, year) as the API takes it, YYYY-MM-DD;
+// refused here, on the field to correct, when the three do not make a date.
+function dateOfBirth() {
+  const [month, day, year] = BIRTH_PARTS.map((id) => {
+    const input = $(id);
+    input.removeAttribute("aria-invalid");
+    return { input, value: input.value.trim() };
+  });
+  const example = "Enter your date of birth as month, day and year, for example 4 27 1990.";
+  for (const part of [month, day, year]) if (!/^\d+$/.test(part.value)) refuse(part.input, example);
+  if (year.value.length !== 4) refuse(year.input, "Enter the year of your birth with 4 digits, for example 1990.");
+  const [y, m, d] = [year, month, day].map((part) => Number(part.value));
+  if (m < 1 || m > 12) refuse(month.input, "Enter the month of your birth as a number from 1 to 12.");
+  const real = new Date(Date.UTC(y, m - 1, d));
+  if (d < 1 || real.getUTCMonth() !== m - 1) refuse(day.input, `That month has no day ${d}: check the day of your birth.`);
+  return `${year.value}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+}
+
 async function submitAnonymous(event) {
   event.preventDefault();
   const form = $("request-form");
   for (const input of form.querySelectorAll("input, textarea")) input.removeAttribute("aria-invalid");
+  markFields(form, $("messages"), {}); // clears what an earlier answer marked
   const data = Object.fromEntries(new FormData(form));
-  const body = {
-    clientType: state.clientType,
-    clinicianId: state.slot.clinicianId,
-    appointmentTypeId: state.slot.appointmentTypeId,
-    start: state.slot.start,
-    firstName: data.firstName,
-    lastName: data.lastName,
-    dateOfBirth: data.dateOfBirth,
-    email: data.email,
-    mobilePhone: data.mobilePhone,
-  };
-  if (data.comments.trim()) body.comments = data.comments;
   const button = $("submit-anonymous");
   button.disabled = true;
   try {
+    const body = {
+      clientType: state.clientType,
+      clinicianId: state.slot.clinicianId,
+      appointmentTypeId: state.slot.appointmentTypeId,
+      start: state.slot.start,
+      firstName: data.firstName,
+      lastName: data.lastName,
+      dateOfBirth: dateOfBirth(),
+      email: data.email,
+      mobilePhone: data.mobilePhone,
+    };
+    if (data.comments.trim()) body.comments = data.comments;
     const made = await api("/requests", { method: "POST", body });
     form.reset();
     done(made.request);
   } catch (error) {
+    // The message on top, and what is wrong with a field beside it (the date of birth's beside
+    // its three fields).
     message(error);
-    for (const field of error.fields || []) form.elements[field.field]?.setAttribute("aria-invalid", "true");
+    markFields(form, $("messages"), error);
   } finally {
     button.disabled = false;
   }

@@ -4,6 +4,9 @@
 // zones IANA names ("America/New_York").
 
 const MINUTE = 60_000;
+// The practice's locale: the pages are written in American English, and dates and times read
+// the way its clients write them ("Mon, Nov 30", "9:00 AM", "Nov 30 – Dec 6, 2026").
+const LOCALE = "en-US";
 const HOUR = 60 * MINUTE;
 const formats = new Map();
 
@@ -123,17 +126,25 @@ export function quarterHours(date, timeZone) {
 
 // Times are shown in the practice's time zone, whatever the browser's.
 export function formatDateTime(iso, timeZone) {
-  return new Intl.DateTimeFormat("en-US", {
+  return new Intl.DateTimeFormat(LOCALE, {
     timeZone, weekday: "long", month: "long", day: "numeric", year: "numeric", hour: "numeric", minute: "2-digit",
   }).format(new Date(iso));
 }
 
 export function formatTime(iso, timeZone) {
-  return new Intl.DateTimeFormat("en-US", { timeZone, hour: "numeric", minute: "2-digit" }).format(new Date(iso));
+  return new Intl.DateTimeFormat(LOCALE, { timeZone, hour: "numeric", minute: "2-digit" }).format(new Date(iso));
 }
 
 // A date as a short heading: "Mon, Jul 7".
 export function formatDay(date) {
-  return new Intl.DateTimeFormat("en-US", { weekday: "short", month: "short", day: "numeric", timeZone: "UTC" })
+  return new Intl.DateTimeFormat(LOCALE, { weekday: "short", month: "short", day: "numeric", timeZone: "UTC" })
     .format(new Date(`${date}T12:00:00Z`));
+}
+
+// Two dates (YYYY-MM-DD) as people write a range of days, saying a month or year once when both
+// share it: "Nov 30 – Dec 6, 2026", "Dec 7 – 13, 2026", "Dec 28, 2026 – Jan 3, 2027" (month
+// "long": "November 30 – December 6, 2026").
+export function formatDateRange(first, last, month = "short") {
+  return new Intl.DateTimeFormat(LOCALE, { month, day: "numeric", year: "numeric", timeZone: "UTC" })
+    .formatRange(new Date(`${first}T12:00:00Z`), new Date(`${last}T12:00:00Z`));
 }

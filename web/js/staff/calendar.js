@@ -9,7 +9,7 @@
 
 import { el } from "../dom.js";
 import { say } from "../forms.js";
-import { addDays, formatDay, offsetMinutes, today } from "../zone.js";
+import { addDays, formatDateRange, formatDay, offsetMinutes, today } from "../zone.js";
 import { mount as mountAppointment } from "./appointment-dialog.js";
 import { mount as mountBooking } from "./booking-dialog.js";
 import { layout, rowLabel, STATUS_WORDS } from "./calendar-layout.js";
@@ -27,11 +27,6 @@ function longDate(date, options = {}) {
   return new Intl.DateTimeFormat("en-US", {
     weekday: "long", month: "long", day: "numeric", year: "numeric", timeZone: "UTC", ...options,
   }).format(new Date(`${date}T12:00:00Z`));
-}
-
-function weekRange(first, last) {
-  const format = new Intl.DateTimeFormat("en-US", { month: "long", day: "numeric", year: "numeric", timeZone: "UTC" });
-  return format.formatRange(new Date(`${first}T12:00:00Z`), new Date(`${last}T12:00:00Z`));
 }
 
 const clientName = (a) => `${a.client.firstName} ${a.client.lastName}`;
@@ -198,7 +193,7 @@ export function mount(container, context) {
   function describe(shown, days) {
     const first = shown[0];
     const last = shown[shown.length - 1];
-    $("calendar-range").textContent = state.view === "week" ? `Week of ${weekRange(first, last)}` : longDate(first);
+    $("calendar-range").textContent = state.view === "week" ? `Week of ${formatDateRange(first, last, "long")}` : longDate(first);
     $("calendar-date").value = state.date;
     $("calendar-week").setAttribute("aria-pressed", String(state.view === "week"));
     $("calendar-day").setAttribute("aria-pressed", String(state.view === "day"));
