@@ -201,11 +201,12 @@ class Notification(Out):
     """How the latest email about this request went: sent (`detail` "unconfirmed" when SES never
     answered), failed (with the reason: an SES error code, or `render:<error>`), skipped (no
     address to send to, or `request_gone`), or queued (staff asked to send it again). `notice`
-    names the email: received (to the practice), confirmed, moved or cancelled (to the client)."""
+    names the email: received (to the practice), confirmed, moved, cancelled or (v2) offered: the
+    times offered with a denial (to the client)."""
 
     status: Literal["sent", "failed", "skipped", "queued"]
     detail: str | None = None
-    notice: Literal["received", "confirmed", "moved", "cancelled"] | None = None
+    notice: Literal["received", "confirmed", "moved", "cancelled", "offered"] | None = None
 
 
 class NotificationEnvelope(Out):

@@ -85,6 +85,16 @@ def test_denying_with_offers_holds_the_times_and_emails_a_link(stream):
         assert private not in email["text"]
 
 
+def test_staff_see_the_denial_and_that_the_times_were_emailed(stream):
+    request_id = requested(next_weekday(1))
+    offered(stream, request_id, at(next_weekday(1), 14))
+    denied = call("GET", "/staff/requests", who=STAFF, query={"status": "denied"})
+    assert denied.status == 200, denied.body
+    [shown] = [r for r in denied.body["requests"] if r["id"] == request_id]
+    assert shown["notification"]["status"] == "sent"
+    assert shown["notification"]["notice"] == "offered"
+
+
 def test_the_table_holds_only_the_tokens_hash(stream):
     request_id = requested(next_weekday(2))
     token = offered(stream, request_id, at(next_weekday(2), 14))

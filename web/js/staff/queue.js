@@ -15,6 +15,7 @@ const NOTICES = {
   confirmed: "Confirmation",
   moved: "Reschedule confirmation",
   cancelled: "Cancellation confirmation",
+  offered: "Times offered instead",
 };
 
 // Why an email did not go out, in words staff can act on.
