@@ -61,13 +61,14 @@ export async function showOffer(token, show, timeZone) {
     el("p", {}, `${offer.practice.name} could not confirm the time you asked for and is holding these times for you instead, until ${formatDateTime(offer.expiresAt, timeZone)}.`),
     el("p", {}, "Choose a time to confirm your appointment at once. The other times are then released."),
   );
-  const key = crypto.randomUUID();
+  // One Idempotency-Key per time, kept while that choice is retried (an answer lost on the way
+  // is then the first answer again, not a second appointment).
   const buttons = offer.times.map((time) => el(
     "button",
     {
       type: "button",
       class: "slot",
-      onclick: () => accept(token, time, key, buttons, offer.practice, timeZone),
+      onclick: () => accept(token, time, time.key || (time.key = crypto.randomUUID()), buttons, offer.practice, timeZone),
     },
     `${formatDateTime(time.start, timeZone)} with ${time.clinicianName}`,
   ));
