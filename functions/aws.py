@@ -21,6 +21,7 @@ from functions.store.ledger import Ledger
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kms import KMSClient
     from mypy_boto3_sesv2 import SESV2Client
 
 
@@ -41,6 +42,10 @@ class Settings(BaseModel):
     allowed_origins: tuple[str, ...] = ()
     # The local stack's demo addresses end in .test, a special-use domain refused everywhere else.
     allow_test_email_domains: bool = False
+    # (v2) The KMS key that seals the links of offered times: the review function seals a new
+    # link's token with it, the notify function opens it to write the email; the table keeps only
+    # the token's hash and the sealed token.
+    offer_token_key: str = "alias/client-portal-offer-links"  # noqa: S105 - a key alias, not a secret
 
 
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
@@ -58,6 +63,7 @@ def settings() -> Settings:
         ses_configuration_set=env.get("SES_CONFIGURATION_SET") or None,
         allow_test_email_domains=env.get("ALLOW_TEST_EMAIL_DOMAINS", "").lower() == "true",
         allowed_origins=tuple(o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip()),
+        offer_token_key=env.get("OFFER_TOKEN_KEY", "alias/client-portal-offer-links"),
     )
 
 
@@ -87,6 +93,11 @@ def sesv2() -> SESV2Client:
 
 
 @cache
+def kms() -> KMSClient:
+    return boto3.client("kms", config=_CLIENT_CONFIG)
+
+
+@cache
 def store() -> Store:
     return Store(dynamodb(), settings().table_name)
 
@@ -97,5 +108,5 @@ def ledger() -> Ledger:
 
 
 def reset() -> None:
-    for made in (settings, dynamodb, cognito, sesv2, store, ledger):
+    for made in (settings, dynamodb, cognito, sesv2, kms, store, ledger):
         made.cache_clear()

@@ -1,5 +1,6 @@
 """Scheduled jobs: a schedule that runs the reminder function, which reads the reminder index,
-claims each due reminder on the ledger and sends it through SES (docs/architecture.md)."""
+claims each due reminder on the ledger and sends it through SES, and one that runs the expiry
+function, which frees the times of offers nobody accepted (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,15 @@ EVERY = Duration.minutes(5)
 
 
 class Jobs(Construct):
-    def __init__(self, scope: Construct, id: str, *, reminders: lambda_.IFunction, email: Email) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        reminders: lambda_.IFunction,
+        expiry: lambda_.IFunction,
+        email: Email,
+    ) -> None:
         super().__init__(scope, id)
         if EVERY.to_seconds() * 3 > LATEST.total_seconds():
             raise ValueError("the schedule must run the reminder job at least three times per reminder")
@@ -38,3 +47,12 @@ class Jobs(Construct):
             ],
         )
         email.grant_send(reminders)
+        # An expired offer's times are freed within 5 minutes of its end (availability hides a
+        # held time until then; accepting is refused from the end itself).
+        self.expiry = events.Rule(
+            self,
+            "Expiry",
+            schedule=events.Schedule.rate(EVERY),
+            description="Client portal: free the times of offers nobody accepted in time",
+            targets=[targets.LambdaFunction(expiry, retry_attempts=2, max_event_age=Duration.minutes(10))],
+        )

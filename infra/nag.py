@@ -19,7 +19,15 @@ WAF_INTEGRATION = "Http/WafIntegration/CustomResourcePolicy"
 OPTIONAL = frozenset({SDK_CALLS, WAF_INTEGRATION})
 PUBLIC_METHODS = [
     f"Http/Api/Default/{p}"
-    for p in ("portal/GET", "clinicians/GET", "availability/GET", "requests/POST", "openapi.json/GET")
+    for p in (
+        "portal/GET",
+        "clinicians/GET",
+        "availability/GET",
+        "requests/POST",
+        "openapi.json/GET",
+        "offers/{token}/GET",
+        "offers/{token}/accept/POST",
+    )
 ]
 
 NOT_ALLOWED_METHODS = [
@@ -40,18 +48,18 @@ ACKNOWLEDGED: tuple[tuple[list[str], list[str], str], ...] = (
         "only); the notify function's stream mapping has its own on-failure SQS destination with an alarm.",
     ),
     (
-        ["Functions/reminders"],
+        ["Functions/reminders", "Functions/expiry"],
         ["HIPAA.Security::HIPAA.Security-LambdaDLQ", "Serverless::Serverless-LambdaDLQ"],
-        "The schedule invokes the reminder job every 5 minutes; an event of a failed run is worth nothing "
-        "later (each run works at its own time, and the next run sends what is still due). Failed runs, "
-        "a job that stops running and every reminder not sent raise alarms instead.",
+        "The schedules invoke the reminder and expiry jobs every 5 minutes; an event of a failed run is "
+        "worth nothing later (each run works at its own time, and the next run does what is still due). "
+        "Failed runs, a reminder job that stops running and every reminder not sent raise alarms instead.",
     ),
     (
-        ["Jobs/Reminders"],
+        ["Jobs/Reminders", "Jobs/Expiry"],
         ["Serverless::Serverless-EventBusDLQ"],
-        'The schedule\'s events say only "run now"; one EventBridge could not deliver is superseded by '
-        "the next, 5 minutes later, while the reminders it would have sent are still due. The "
-        "RemindersNotRunning alarm fires when no run happens for 15 minutes.",
+        'The schedules\' events say only "run now"; one EventBridge could not deliver is superseded by '
+        "the next, 5 minutes later, while what it would have done is still due. The "
+        "RemindersNotRunning alarm fires when no reminder run happens for 15 minutes.",
     ),
     (
         [API_FUNCTIONS, DEPLOYMENT],
@@ -90,8 +98,10 @@ ACKNOWLEDGED: tuple[tuple[list[str], list[str], str], ...] = (
     (
         PUBLIC_METHODS,
         ["AwsSolutions::AwsSolutions-APIG4", "AwsSolutions::AwsSolutions-COG4"],
-        "Public by the contract: clients see availability and request appointments without an account. "
-        "WAF rate-limits POST /requests; every /me and /staff method has the Cognito authorizer.",
+        "Public by the contract: clients see availability and request appointments without an account, "
+        "and accept offered times by the secret link emailed to them (the link's 192-bit token is the "
+        "only key). WAF rate-limits POST /requests and every caller; every /me and /staff method has "
+        "the Cognito authorizer.",
     ),
     (
         NOT_ALLOWED_METHODS,

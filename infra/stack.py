@@ -45,6 +45,13 @@ class PortalStack(Stack):
         logs_key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com"))
 
         data = Data(self, "Data", key=data_key)
+        offer_links = kms.Key(
+            self,
+            "OfferLinksKey",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+            description="Client portal: seals the secret links of offered times (the table keeps their hash)",
+        )
         web = Web(self, "Web", region=self.region, website_origins=config.websiteOrigins)
         auth = Auth(self, "Auth", practice_name=config.practiceName, portal_url=web.url)
         email = Email(self, "Email", identity=config.sesIdentity)
@@ -63,6 +70,7 @@ class PortalStack(Stack):
                 "PORTAL_URL": web.url,
                 "SES_CONFIGURATION_SET": email.configuration_set.configuration_set_name,
                 "ALLOWED_ORIGINS": ",".join(origins),
+                "OFFER_TOKEN_KEY": offer_links.key_arn,
             },
             retention_days=config.logRetentionDays,
             reserved_concurrency=config.reservedConcurrency,
@@ -99,7 +107,16 @@ class PortalStack(Stack):
         notify = Notify(
             self, "Notify", function=functions.by_name["notify"], table=data.table, key=data_key, email=email
         )
-        jobs = Jobs(self, "Jobs", reminders=functions.by_name["reminders"], email=email)
+        jobs = Jobs(
+            self,
+            "Jobs",
+            reminders=functions.by_name["reminders"],
+            expiry=functions.by_name["expiry"],
+            email=email,
+        )
+        # The links of offered times: sealed by the review function, opened by notify only.
+        offer_links.grant_encrypt(functions.by_name["review"])
+        offer_links.grant_decrypt(functions.by_name["notify"])
         web.connect_to(api.origin, bot_check=api.waf_integration_url)
         bot_check = {"wafIntegrationUrl": api.waf_integration_url} if api.waf_integration_url else {}
         web.publish(

@@ -58,4 +58,13 @@ def table(aws: None) -> str:
 
     name = clients.settings().table_name
     clients.dynamodb().create_table(**create_table_request(name))
+    offer_key()
     return name
+
+
+def offer_key() -> None:
+    """The key that seals offered times' links (functions/api/links.py), as the stack makes it."""
+    from functions import aws as clients
+
+    key = clients.kms().create_key(Description="offer links")["KeyMetadata"]["KeyId"]
+    clients.kms().create_alias(AliasName=clients.settings().offer_token_key, TargetKeyId=key)

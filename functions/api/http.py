@@ -207,10 +207,31 @@ def commit(
     plan: lifecycle.Plan, status: int, body: BaseModel, key: IdempotencyKey | None, on_conflict: DomainError
 ) -> Response[str]:
     """Write a transition with its idempotency record and answer; map a refused write to a domain error."""
+    return commit_with(
+        lambda token, record: aws.store().commit(plan, current().now, token, record),
+        status,
+        body,
+        key,
+        lambda: on_conflict,
+        log={"appointment_id": plan.appointment.id, "request_id": plan.request.id},
+    )
+
+
+def commit_with(
+    write: Callable[[str, Idempotency | None], None],
+    status: int,
+    body: BaseModel,
+    key: IdempotencyKey | None,
+    on_conflict: Callable[[], DomainError],
+    *,
+    log: dict[str, str],
+) -> Response[str]:
+    """Make one transactional write (given its token and idempotency record) and answer; map a
+    refused write to a domain error."""
     response = respond(status, body)
     record = Idempotency(key.scope, key.body_hash, status, str(response.body)) if key else None
     try:
-        aws.store().commit(plan, current().now, write_token(key, "transition"), record)
+        write(write_token(key, "transition"), record)
     except CommitFailed as failed:
         if failed.part == "idempotency":
             if (again := replay(failed.existing, key)) is not None:
@@ -226,8 +247,8 @@ def commit(
                 "There are already requests awaiting review for this email address or phone number. "
                 "Please wait for the practice's answer, or call the practice.",
             ) from None
-        raise on_conflict from None
-    logger.info("committed", extra={"appointment_id": plan.appointment.id, "request_id": plan.request.id})
+        raise on_conflict() from None
+    logger.info("committed", extra=log)
     return response
 
 

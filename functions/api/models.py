@@ -201,11 +201,12 @@ class Notification(Out):
     """How the latest email about this request went: sent (`detail` "unconfirmed" when SES never
     answered), failed (with the reason: an SES error code, or `render:<error>`), skipped (no
     address to send to, or `request_gone`), or queued (staff asked to send it again). `notice`
-    names the email: received (to the practice), confirmed, moved or cancelled (to the client)."""
+    names the email: received (to the practice), confirmed, moved, cancelled or (v2) offered: the
+    times offered with a denial (to the client)."""
 
     status: Literal["sent", "failed", "skipped", "queued"]
     detail: str | None = None
-    notice: Literal["received", "confirmed", "moved", "cancelled"] | None = None
+    notice: Literal["received", "confirmed", "moved", "cancelled", "offered"] | None = None
 
 
 class NotificationEnvelope(Out):
@@ -267,6 +268,17 @@ class StaffMoveIn(In):
     start: Instant
     clinicianId: Id | None = None
     note: Text | None = None
+
+
+class OfferIn(In):
+    start: Instant
+    clinicianId: Id | None = None
+    appointmentTypeId: Id | None = None
+
+
+class DenyIn(DecisionIn):
+    # (v2) 1 to 3 other times, held for the client and emailed with a link to accept one.
+    offers: list[OfferIn] | None = Field(default=None, min_length=1, max_length=3)
 
 
 class ApproveIn(DecisionIn):
@@ -420,3 +432,34 @@ class OpenApiDocument(BaseModel):
     openapi: str
     info: dict[str, object]
     paths: dict[str, object]
+
+
+# ---- (v2) offers --------------------------------------------------------------------------------
+
+
+class OfferedTimeOut(Out):
+    start: str
+    end: str
+    clinicianId: str
+    clinicianName: str
+    appointmentTypeId: str
+
+
+class OfferPracticeOut(Out):
+    name: str
+    phone: str | None = None
+
+
+class OfferOut(Out):
+    status: Literal["open", "accepted", "expired"]
+    expiresAt: str
+    practice: OfferPracticeOut
+    times: list[OfferedTimeOut]
+
+
+class OfferEnvelope(Out):
+    offer: OfferOut
+
+
+class AcceptIn(In):
+    start: Instant

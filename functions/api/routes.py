@@ -52,6 +52,7 @@ FUNCTIONS: dict[str, str] = {
     "practice": "functions.review.practice",
     "clients": "functions.review.clients",
     "calendar": "functions.review.calendar",
+    "offers": "functions.request.offers",
     "docs": "functions.request.docs",
 }
 
@@ -194,6 +195,16 @@ ROUTES: tuple[Route, ...] = (
         "post_invite",
         A,
         "Invite a client to the portal (creates the sign-in account)",
+    ),
+    Route("GET", "/offers/{token}", "offers", "get_offer", P, "Times offered instead of a denial"),
+    Route(
+        "POST",
+        "/offers/{token}/accept",
+        "offers",
+        "post_accept",
+        P,
+        "Accept one of the offered times: confirmed at once",
+        201,
     ),
     Route("GET", "/openapi.json", "docs", "get_openapi", P, "This document"),
 )

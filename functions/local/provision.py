@@ -177,6 +177,7 @@ def provision(*, demo_data_wanted: bool = True) -> Provisioned:
     ses = boto3.client("ses")
     for identity in (SENDER, "demo.test"):
         ses.verify_email_identity(EmailAddress=identity)
+    _offer_key(settings.offer_token_key)
     if created and demo_data_wanted:
         demo_data(clients.id)
     # Also into a kept practice whose staff pool is new (saved before staff had their own pool).
@@ -186,6 +187,15 @@ def provision(*, demo_data_wanted: bool = True) -> Provisioned:
     elif demo_data_wanted:
         demo_staff = _sub_of(staff.id, STAFF[0])
     return Provisioned(settings.table_name, clients, staff, created, demo_staff)
+
+
+def _offer_key(alias: str) -> None:
+    """The KMS key that seals the links of offered times, as the stack makes it (kept if there)."""
+    kms = aws.kms()
+    if any(a["AliasName"] == alias for a in kms.list_aliases()["Aliases"]):
+        return
+    key = kms.create_key(Description="Client portal: links of offered times")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=alias, TargetKeyId=key)
 
 
 def _sub_of(pool: str, email: str) -> str | None:

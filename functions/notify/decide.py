@@ -7,6 +7,8 @@
 | a reschedule approved                    | appointment moved + invite REQUEST      | client              |
 | a cancellation approved                  | appointment cancelled + invite CANCEL   | client              |
 | staff booked, moved or cancelled one     | as the approval of that kind above      | client              |
+| a denial with other times offered (v2)   | the times, each with the offer's link   | client              |
+| an offered time accepted (v2)            | appointment confirmed + invite REQUEST  | client              |
 | a denial, any other change               | nothing (the practice calls the client) |                     |
 | staff asking to send a failed email again | that email once more                    | as the first time   |
 """
@@ -19,7 +21,7 @@ from typing import Any, Literal
 
 from functions.scheduling.lifecycle import Request
 
-NoticeKind = Literal["received", "confirmed", "moved", "cancelled"]
+NoticeKind = Literal["received", "confirmed", "moved", "cancelled", "offered"]
 APPROVED: dict[str, NoticeKind] = {"new": "confirmed", "reschedule": "moved", "cancel": "cancelled"}
 
 
@@ -58,7 +60,7 @@ def _resend(old_image: Mapping[str, Any], new_image: Mapping[str, Any], after: R
     return [Notice(kind, after, resend=count)]
 
 
-SUBJECT_KINDS: frozenset[str] = frozenset({"received", "confirmed", "moved", "cancelled"})
+SUBJECT_KINDS: frozenset[str] = frozenset({"received", "confirmed", "moved", "cancelled", "offered"})
 
 
 def notices(event_name: str, old_image: Mapping[str, Any], new_image: Mapping[str, Any]) -> list[Notice]:
@@ -66,17 +68,16 @@ def notices(event_name: str, old_image: Mapping[str, Any], new_image: Mapping[st
     if after is None:
         return []
     if event_name == "INSERT":
-        if after.madeBy == "staff" and after.status == "approved":
+        # Staff's own change, or a client accepting a time staff offered: decided as it was made.
+        if after.status == "approved" and (after.madeBy == "staff" or after.offerId):
             return [Notice(APPROVED[after.kind], after)]
         return [Notice("received", after)] if after.status == "pending" else []
     if again := _resend(old_image, new_image, after):
         return again
     before = _request(old_image)
-    if (
-        event_name == "MODIFY"
-        and before is not None
-        and before.status == "pending"
-        and after.status == "approved"
-    ):
-        return [Notice(APPROVED[after.kind], after)]
+    if event_name == "MODIFY" and before is not None and before.status == "pending":
+        if after.status == "approved":
+            return [Notice(APPROVED[after.kind], after)]
+        if after.status == "denied" and after.offerId:
+            return [Notice("offered", after)]
     return []

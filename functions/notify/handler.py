@@ -37,13 +37,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from functions import aws
+from functions.api import links
 from functions.scheduling.config import PracticeConfig
 from functions.scheduling.lifecycle import Request
 from functions.store.ledger import Claim
 
 from .decide import Notice, notices
 from .mail import MAX_ATTEMPTS, PERMANENT, UNCONFIRMED, compose
-from .render import render
+from .render import OfferLinks, render
 
 logger = Logger(service="client-portal-notify")
 
@@ -200,9 +201,16 @@ def _send_claimed(notice: Notice, owner: str, claim: Claim, now: datetime) -> st
         notice = replace(notice, request=stored)
     config = _current().config()
     settings = aws.settings()
+    # An offer's links, outside the render's try: the KMS call may fail for a while (retried).
+    offer = _offer_links(notice.request, settings.portal_url) if notice.kind == "offered" else None
     try:
         email = render(
-            notice, config, sender=settings.sender_email, staff_url=f"{settings.portal_url}/staff", now=now
+            notice,
+            config,
+            sender=settings.sender_email,
+            staff_url=f"{settings.portal_url}/staff",
+            now=now,
+            offer=offer,
         )
         message = None if email is None else compose(email, config)
     except Exception as exc:
@@ -230,6 +238,15 @@ def _send_claimed(notice: Notice, owner: str, claim: Claim, now: datetime) -> st
     _settle_sent(notice, owner, None, now)
     logger.info("email sent", extra={"change": key, "notice": notice.kind, "attempt": claim.attempts})
     return "sent"
+
+
+def _offer_links(request: Request, portal_url: str) -> OfferLinks | None:
+    """The offered times with the link of the offer (its token opened from the sealed copy)."""
+    offer = aws.store().offer(request.offerId) if request.offerId else None
+    if offer is None:
+        return None
+    link = f"{portal_url}/#offer/{links.unseal(offer.sealedToken, offer.id)}"
+    return OfferLinks([(t.start, t.clinicianId, link) for t in offer.times], offer.expiresAt)
 
 
 SETTLE_BACKOFF = (0.2, 0.5, 1.0, 2.0, 4.0)

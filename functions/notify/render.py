@@ -24,6 +24,7 @@ SUBJECTS = {
     "confirmed": "Your appointment is confirmed",
     "moved": "Your appointment has been rescheduled",
     "cancelled": "Your appointment has been cancelled",
+    "offered": "Other appointment times for you",
 }
 KINDS = {"new": "New appointment", "reschedule": "Reschedule", "cancel": "Cancellation"}
 # The first sentence of a client's email: a decision on their request, or staff's own change.
@@ -35,6 +36,8 @@ LEADS = {
     ("cancelled", "portal"): "{practice} has cancelled your appointment as you asked.",
     ("cancelled", "staff"): "{practice} has cancelled your appointment. Please contact the practice "
     "if you would like another time.",
+    ("offered", "portal"): "{practice} cannot confirm the time you asked for, and is holding other "
+    "times for you instead.",
 }
 CHANGED = {"start": "the time", "clinicianId": "the clinician", "appointmentTypeId": "the appointment type"}
 
@@ -69,8 +72,22 @@ def _type_name(config: PracticeConfig, type_id: str) -> str:
     return kind.name if kind else "Appointment"
 
 
+@dataclass(frozen=True)
+class OfferLinks:
+    """The times of an offer, each with the link that accepts it, and when the hold ends."""
+
+    times: list[tuple[datetime, str, str]]  # start, clinician id, link
+    expires: datetime
+
+
 def render(
-    notice: Notice, config: PracticeConfig, *, sender: str, staff_url: str, now: datetime
+    notice: Notice,
+    config: PracticeConfig,
+    *,
+    sender: str,
+    staff_url: str,
+    now: datetime,
+    offer: OfferLinks | None = None,
 ) -> Email | None:
     r = notice.request
     values = {
@@ -103,6 +120,10 @@ def render(
     to = config.practice.notificationEmail if notice.to_practice else r.client.email
     if not to:
         return None
+    if notice.kind == "offered":
+        if offer is None:
+            raise ValueError("an offer's email needs its times")
+        return _offered(notice, config, values, to, offer, text_extra["note"], html_extra["note"])
     text = _template(f"{notice.kind}.txt").substitute(values, **text_extra)
     body = _template(f"{notice.kind}.html").substitute(
         {k: html.escape(v) for k, v in values.items()}, **html_extra
@@ -132,6 +153,29 @@ def reminder(
     text = _template("reminder.txt").substitute(values)
     body = _template("reminder.html").substitute({k: html.escape(v) for k, v in values.items()})
     return Email(to, REMINDER_SUBJECT.format(practice=config.practice.name), text, body)
+
+
+def _offered(
+    notice: Notice,
+    config: PracticeConfig,
+    values: dict[str, str],
+    to: str,
+    offer: OfferLinks,
+    note_text: str,
+    note_html: str,
+) -> Email:
+    lines, items = [], []
+    for start, clinician_id, link in offer.times:
+        label = f"{when(config, start)} with {config.clinician_name(clinician_id)}"
+        lines.append(f"- {label}\n  Choose this time: {link}")
+        items.append(f'<li>{html.escape(label)}: <a href="{html.escape(link)}">Choose this time</a></li>')
+    values = {**values, "expires": when(config, offer.expires)}
+    text = _template("offered.txt").substitute(values, times="\n".join(lines), note=note_text)
+    body = _template("offered.html").substitute(
+        {k: html.escape(v) for k, v in values.items()}, times="\n".join(items), note=note_html
+    )
+    subject = f"{SUBJECTS['offered']} - {config.practice.name}"
+    return Email(to, subject, text, body)
 
 
 def invite(notice: Notice, config: PracticeConfig, sender: str, now: datetime, method: str) -> bytes:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from functions import aws
-from functions.api import present
+from functions.api import links, present
 from functions.api.fields import Limit
 from functions.api.http import (
     IdempotencyKey,
@@ -25,13 +26,13 @@ from functions.api.http import (
 )
 from functions.api.models import (
     ApproveIn,
-    DecisionIn,
+    DenyIn,
     Notification,
     NotificationEnvelope,
     RequestEnvelope,
     StaffRequestsOut,
 )
-from functions.scheduling import lifecycle
+from functions.scheduling import lifecycle, offers
 from functions.scheduling.errors import Conflict, NotFound
 from functions.store import Snapshot
 
@@ -93,11 +94,28 @@ def post_approve(id: str, body: Annotated[ApproveIn | None, Body()] = None) -> R
 
 
 @returns(RequestEnvelope)
-def post_deny(id: str, body: Annotated[DecisionIn | None, Body()] = None) -> Response[str]:
+def post_deny(id: str, body: Annotated[DenyIn | None, Body()] = None) -> Response[str]:
     snapshot, appointment, request, key = _pending(id)
     if (again := replay(snapshot.idempotency, key)) is not None:
         return again
-    plan = lifecycle.deny(appointment, request, now=current().now, note=body.note if body else None)
+    note = body.note if body else None
+    if body is not None and body.offers:
+        # Other times instead of a plain denial: held for the client, who gets a secret link.
+        token = links.new_token()
+        offer_id = links.token_hash(token)
+        plan = offers.deny_with_offers(
+            snapshot.config,
+            appointment,
+            request,
+            now=current().now,
+            note=note,
+            wanted=[offers.Wanted(o.start, o.clinicianId, o.appointmentTypeId) for o in body.offers],
+            offer_id=offer_id,
+            sealed_token=links.seal(token, offer_id),
+            new_appointment_id=uuid.uuid4().hex,
+        )
+    else:
+        plan = lifecycle.deny(appointment, request, now=current().now, note=note)
     envelope = RequestEnvelope(request=present.request(snapshot.config, plan.request))
     return commit(plan, 200, envelope, key, _decided())
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
@@ -18,6 +18,9 @@ from . import claims
 from .config import AppointmentType, ClientType, Model, PracticeConfig
 from .errors import Conflict, DomainError, Forbidden, Invalid, NotFound, slot_not_offered
 from .slots import check_staff_time, is_offered
+
+if TYPE_CHECKING:
+    from .offers import Offer
 
 AppointmentStatus = Literal[
     "requested", "confirmed", "reschedule_requested", "cancel_requested", "cancelled", "declined"
@@ -144,6 +147,9 @@ class Request(Model):
     sequence: int = 0
     # "staff": a change staff made themselves (approved as it was made), not a client's request.
     madeBy: MadeBy = "portal"
+    # (v2) A denial with other times offered: the offer's id. An appointment made by accepting an
+    # offer: the request that confirmed it names the offer too.
+    offerId: str | None = None
     version: int = 1
     createdAt: datetime
     decidedAt: datetime | None = None
@@ -158,6 +164,9 @@ class Request(Model):
 class Claim:
     clinician_id: str
     cell: datetime
+    # Whose the cell is, when not the plan's appointment: the times offered instead of a denial
+    # are held for the appointment an acceptance will create (functions/scheduling/offers.py).
+    owner: str | None = None
 
 
 # Requests made without signing in hold real time until staff act, so one email address or one
@@ -187,6 +196,8 @@ class Plan:
     claim: list[Claim] = field(default_factory=list)
     release: list[Claim] = field(default_factory=list)
     tallies: list[Tally] = field(default_factory=list)
+    # Other times offered with a denial, held in the same transaction.
+    offer: Offer | None = None
 
 
 def _contacts(client: ClientDetails) -> list[str]:

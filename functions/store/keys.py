@@ -85,6 +85,16 @@ def claim(clinician_id: str, cell: datetime) -> Key:
     return _key(f"CLAIM#{clinician_id}#{compact(cell)}", "CLAIM")
 
 
+def offer(offer_id: str) -> Key:
+    """An offer of other times, keyed by the hash of its link's token (never the token)."""
+    return _key(f"OFFER#{offer_id}", "OFFER")
+
+
+def offer_time(offer_id: str, n: int) -> Key:
+    """One offered time: its entry in the held-time index."""
+    return _key(f"OFFER#{offer_id}", f"TIME#{n}")
+
+
 def client(client_id: str) -> Key:
     return _key(f"CLIENT#{client_id}", "CLIENT")
 
@@ -113,6 +123,7 @@ CLIENTS = "CLIENTS"
 BUSY = "BUSY"
 CALENDAR = "CALENDAR"
 REMIND = "REMIND"
+OPEN_OFFERS = "OFFERS"
 
 
 def calendar_sort(start: datetime, appointment_id: str) -> str:

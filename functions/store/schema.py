@@ -85,8 +85,15 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "cancel": {"read": ("PRACTICE", "USER#*", "APPT#*", "IDEM#*"), "write": ("APPT#*", "IDEM#*")},
     "review": {
         "read": ("PRACTICE", "APPT#*", "IDEM#*"),
-        "write": ("APPT#*", "CLAIM#*", "IDEM#*", "TALLY#*"),
+        # OFFER#*: a denial with other times writes the offer and its times.
+        "write": ("APPT#*", "CLAIM#*", "IDEM#*", "TALLY#*", "OFFER#*"),
         GSI1: ("REQUESTS#*",),
+    },
+    # (v2) An offer's link: read it, accept one time (a new appointment, its request, the claims
+    # of the times not chosen released).
+    "offers": {
+        "read": ("PRACTICE", "OFFER#*", "IDEM#*"),
+        "write": ("OFFER#*", "APPT#*", "CLAIM#*", "IDEM#*"),
     },
     # The staff calendar: it reads clients (to book one), never writes them.
     "calendar": {
@@ -104,9 +111,12 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     # The notify function reads the configuration, keeps its ledger of sent emails, and may set
     # nothing on a request but its notification status (see NOTIFY_REQUEST_ATTRIBUTES).
     # It also reads requests, to send nothing for a change that is not (or no longer) stored.
-    "notify": {"read": ("PRACTICE", "SENT#*", "APPT#*"), "write": ("SENT#*",)},
+    "notify": {"read": ("PRACTICE", "SENT#*", "APPT#*", "OFFER#*"), "write": ("SENT#*",)},
     # The reminder job: the due appointments' keys from the reminder index, the appointments
     # themselves (to check each is still confirmed at that time), and its claims on the ledger.
     "reminders": {"read": ("PRACTICE", "SENT#*", "APPT#*"), "write": ("SENT#*",), GSI4: ("REMIND",)},
+    # The expiry job: open offers past their hold (the index), expired with their times and
+    # claims released.
+    "expiry": {"read": ("OFFER#*",), "write": ("OFFER#*", "CLAIM#*"), GSI4: ("OFFERS",)},
 }
 NOTIFY_REQUEST_ATTRIBUTES = ("pk", "sk", "notification", "notifiedVersion")

@@ -17,7 +17,16 @@ from pydantic import BaseModel
 from functions.scheduling.config import MAX_DURATION_MINUTES, PracticeConfig
 from functions.scheduling.errors import Conflict, Invalid, NotFound, Unavailable
 from functions.scheduling.fast_slots import EPOCH
-from functions.scheduling.lifecycle import Appointment, CalendarEntry, ClientRecord, Confirmed, Plan, Request
+from functions.scheduling.lifecycle import (
+    Appointment,
+    CalendarEntry,
+    Claim,
+    ClientRecord,
+    Confirmed,
+    Plan,
+    Request,
+)
+from functions.scheduling.offers import Acceptance, Offer
 from functions.scheduling.slots import Busy
 
 from . import keys
@@ -69,6 +78,7 @@ class Snapshot:
     client_id: str | None = None
     client: ClientRecord | None = None
     idempotency: Idempotency | None = None
+    offer: Offer | None = None
 
 
 class CommitFailed(Exception):
@@ -147,6 +157,7 @@ class Store:
         user_sub: str | None = None,
         client_id: str | None = None,
         idempotency_scope: str | None = None,
+        offer_id: str | None = None,
         now: datetime | None = None,
     ) -> Snapshot:
         """The configuration and whatever else a decision needs, in one consistent batch read."""
@@ -161,6 +172,8 @@ class Store:
             wanted["client"] = keys.client(client_id)
         if idempotency_scope is not None:
             wanted["idempotency"] = keys.idempotency(idempotency_scope)
+        if offer_id is not None:
+            wanted["offer"] = keys.offer(offer_id)
         found = self._batch_get(list(wanted.values()))
 
         def get(name: str) -> dict[str, Any] | None:
@@ -176,6 +189,8 @@ class Store:
             snapshot.client_id = item["clientId"]["S"]
         if (item := get("client")) is not None:
             snapshot.client = _record(ClientRecord, item)
+        if (item := get("offer")) is not None:
+            snapshot.offer = _record(Offer, item)
         if (item := get("idempotency")) is not None and idempotency_scope is not None:
             snapshot.idempotency = self._idempotency_from(idempotency_scope, item, now or datetime.now(UTC))
         return snapshot
@@ -368,38 +383,20 @@ class Store:
             ),
         )
         for claim in plan.claim:
-            add(
-                "claim",
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": {
-                            **keys.claim(claim.clinician_id, claim.cell),
-                            **_item(
-                                {
-                                    "appointmentId": appointment_id,
-                                    "clinicianId": claim.clinician_id,
-                                    TTL_ATTRIBUTE: _epoch(claim.cell + CLAIM_RETENTION),
-                                }
-                            ),
-                        },
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-            )
+            add("claim", self._claim_put(claim, appointment_id))
         for claim in plan.release:
-            add(
-                "release",
-                {
-                    "Delete": {
-                        "TableName": self.table,
-                        "Key": keys.claim(claim.clinician_id, claim.cell),
-                        # A claim TTL already removed is released too.
-                        "ConditionExpression": "attribute_not_exists(pk) OR appointmentId = :a",
-                        "ExpressionAttributeValues": {":a": {"S": appointment_id}},
+            add("release", self._claim_release(claim, appointment_id))
+        if plan.offer is not None:
+            add("offer", self._put_new(_offer_item(plan.offer)))
+            for n, time in enumerate(plan.offer.times):
+                item = keys.offer_time(plan.offer.id, n) | _item(
+                    {
+                        "type": "offered_time",
+                        "gsi2pk": keys.BUSY,
+                        "gsi2sk": keys.busy_sort(time.start, time.end, time.clinicianId),
                     }
-                },
-            )
+                )
+                add("offer", self._put_new(item))
         for tally in plan.tallies:
             update: Any = {
                 "TableName": self.table,
@@ -414,6 +411,117 @@ class Store:
         if idempotency is not None:
             add("idempotency", self._idempotency_put(idempotency, now))
         self._transact(ops, parts, token, anchor, idempotency.scope if idempotency else None, now)
+
+    def _put_new(self, item: dict[str, Any]) -> TransactWriteItemTypeDef:
+        return {
+            "Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}
+        }
+
+    def _claim_put(self, claim: Claim, appointment_id: str) -> TransactWriteItemTypeDef:
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": {
+                    **keys.claim(claim.clinician_id, claim.cell),
+                    **_item(
+                        {
+                            "appointmentId": claim.owner or appointment_id,
+                            "clinicianId": claim.clinician_id,
+                            TTL_ATTRIBUTE: _epoch(claim.cell + CLAIM_RETENTION),
+                        }
+                    ),
+                },
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def _claim_release(self, claim: Claim, appointment_id: str) -> TransactWriteItemTypeDef:
+        return {
+            "Delete": {
+                "TableName": self.table,
+                "Key": keys.claim(claim.clinician_id, claim.cell),
+                # A claim TTL already removed is released too.
+                "ConditionExpression": "attribute_not_exists(pk) OR appointmentId = :a",
+                "ExpressionAttributeValues": {":a": {"S": claim.owner or appointment_id}},
+            }
+        }
+
+    def offer(self, offer_id: str) -> Offer | None:
+        item = self._get(keys.offer(offer_id))
+        return _record(Offer, item) if item else None
+
+    def accept_offer(
+        self, acceptance: Acceptance, now: datetime, token: str, idempotency: Idempotency | None = None
+    ) -> None:
+        """Accepting an offer, atomically: the offer (still at the version read, so an expiry or
+        another acceptance in between refuses it), the appointment and its approved request, the
+        offered times out of the held-time index, and the cells of the times not chosen released."""
+        offer = acceptance.offer
+        anchor = keys.offer(offer.id)
+        parts = ["offer", "appointment", "request"]
+        ops: list[TransactWriteItemTypeDef] = [
+            self._versioned(
+                anchor,
+                {**_offer_values(offer), WRITE_TOKEN: token},
+                acceptance.offer_version,
+                return_old=True,
+            ),
+            self._versioned(
+                keys.appointment(acceptance.appointment.id), _appointment_item(acceptance.appointment), None
+            ),
+            self._versioned(
+                keys.request(acceptance.appointment.id, acceptance.request.id),
+                _request_item(acceptance.request),
+                None,
+            ),
+        ]
+        for n in range(len(offer.times)):
+            parts.append("offer")
+            ops.append({"Delete": {"TableName": self.table, "Key": keys.offer_time(offer.id, n)}})
+        for claim in acceptance.release:
+            parts.append("release")
+            ops.append(self._claim_release(claim, acceptance.appointment.id))
+        if idempotency is not None:
+            parts.append("idempotency")
+            ops.append(self._idempotency_put(idempotency, now))
+        self._transact(ops, parts, token, anchor, idempotency.scope if idempotency else None, now)
+
+    def expire_offer(
+        self, offer: Offer, version: int, release: list[Claim], token: str, now: datetime
+    ) -> None:
+        """An offer nobody accepted in time: expired (at the version read: an acceptance in
+        between wins), its times out of the held-time index, every held cell released."""
+        anchor = keys.offer(offer.id)
+        ops: list[TransactWriteItemTypeDef] = [
+            self._versioned(anchor, {**_offer_values(offer), WRITE_TOKEN: token}, version, return_old=True)
+        ]
+        parts = ["offer"]
+        for n in range(len(offer.times)):
+            parts.append("offer")
+            ops.append({"Delete": {"TableName": self.table, "Key": keys.offer_time(offer.id, n)}})
+        for claim in release:
+            parts.append("release")
+            ops.append(self._claim_release(claim, offer.appointmentId))
+        self._transact(ops, parts, token, anchor, None, now)
+
+    def open_offers_ending(self, until: datetime) -> list[Offer]:
+        """Open offers whose time ended by `until`: the open-offer entries of the keys-only index
+        up to that instant, then the offers themselves (consistent batch reads)."""
+        items = self._query(
+            IndexName=GSI4,
+            KeyConditionExpression="gsi4pk = :p AND gsi4sk <= :hi",
+            ExpressionAttributeValues={
+                ":p": {"S": keys.OPEN_OFFERS},
+                ":hi": {"S": keys.compact(until) + "$"},
+            },
+        )
+        if not items:
+            return []
+        found = self._batch_get([{"pk": i["pk"], "sk": i["sk"]} for i in items])
+        offers = [_record(Offer, item) for item in found.values()]
+        return sorted(
+            (o for o in offers if o.status == "open" and o.expiresAt <= until), key=lambda o: o.expiresAt
+        )
 
     def remember(self, idempotency: Idempotency, now: datetime, token: str) -> Idempotency | None:
         """Store an answer outside a transition; returns the earlier answer if another call won
@@ -758,6 +866,18 @@ def _appointment_item(a: Appointment) -> dict[str, Any]:
     values["gsi4pk"] = keys.REMIND if a.is_confirmed else None
     values["gsi4sk"] = keys.calendar_sort(a.start, a.id) if a.is_confirmed else None
     return values
+
+
+def _offer_values(o: Offer) -> dict[str, Any]:
+    values: dict[str, Any] = {"type": "offer", **o.model_dump(mode="json")}
+    # Open offers by the end of their hold, for the scheduled job that frees expired ones.
+    values["gsi4pk"] = keys.OPEN_OFFERS if o.status == "open" else None
+    values["gsi4sk"] = f"{keys.compact(o.expiresAt)}#{o.id}" if o.status == "open" else None
+    return values
+
+
+def _offer_item(o: Offer) -> dict[str, Any]:
+    return keys.offer(o.id) | _item(_offer_values(o))
 
 
 def _request_item(r: Request) -> dict[str, Any]:

@@ -281,14 +281,14 @@ def test_functions_are_python_313_on_arm_with_limits_and_tracing(template):
         for k, v in resources(template, "AWS::Lambda::Function").items()
         if str(v["Properties"].get("Handler", "")).startswith("functions.")
     }
-    assert len(functions) == len(FUNCTIONS) + 2  # the API's functions, notify and reminders
+    assert len(functions) == len(FUNCTIONS) + 3  # the API's functions, notify, reminders, expiry
     for props in functions.values():
         assert props["Runtime"] == "python3.13"
         assert props["Architectures"] == ["arm64"]
         assert props["TracingConfig"] == {"Mode": "Active"}
         assert props["MemorySize"] >= 512
-        # Behind the API, within API Gateway's 29 seconds; the reminder run within its schedule
-        limit = 300 if props["Handler"] == "functions.jobs.reminders.handler" else 30
+        # Behind the API, within API Gateway's 29 seconds; a scheduled run within its schedule
+        limit = 300 if props["Handler"].startswith("functions.jobs.") else 30
         assert props["Timeout"] <= limit
         assert props["ReservedConcurrentExecutions"] >= 1
         assert props["LoggingConfig"]["LogGroup"]
@@ -495,8 +495,8 @@ def test_outputs_for_the_portal_and_sign_in(template):
 
 def test_alarms_on_every_function_error_and_throttle(template):
     alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
-    assert sum(a.get("MetricName") == "Errors" for a in alarms) == len(FUNCTIONS) + 2
-    assert sum(a.get("MetricName") == "Throttles" for a in alarms) == len(FUNCTIONS) + 2
+    assert sum(a.get("MetricName") == "Errors" for a in alarms) == len(FUNCTIONS) + 3
+    assert sum(a.get("MetricName") == "Throttles" for a in alarms) == len(FUNCTIONS) + 3
 
 
 def test_an_unacknowledged_finding_fails_the_synth(tmp_path):
@@ -752,7 +752,8 @@ def test_a_practice_may_turn_the_bot_check_off(tmp_path):
 
 
 def test_a_schedule_runs_the_reminder_job_every_five_minutes(template):
-    [rule] = resources(template, "AWS::Events::Rule").values()
+    rules = resources(template, "AWS::Events::Rule")
+    [rule] = [r for k, r in rules.items() if k.startswith("JobsReminders")]
     props = rule["Properties"]
     assert props["ScheduleExpression"] == "rate(5 minutes)"
     assert props["State"] == "ENABLED"
@@ -815,3 +816,26 @@ def test_the_deployed_api_has_no_local_only_route(template):
     assert "dev" not in paths
     assert "tick" not in paths
     assert "outbox" not in paths
+
+
+def test_offer_links_are_sealed_by_review_and_opened_by_notify_only(template):
+    keys = resources(template, "AWS::KMS::Key")
+    [offer_key] = [k for k, v in keys.items() if "offered times" in v["Properties"]["Description"]]
+    assert keys[offer_key]["Properties"]["EnableKeyRotation"] is True
+    users: dict[str, set[str]] = {}
+    for name, policy in resources(template, "AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if json.dumps(statement["Resource"]).count(offer_key):
+                users.setdefault(name.split("ServiceRole")[0], set()).update(_actions(statement))
+    assert set(users) == {"Functionsreview", "Functionsnotify"}, users
+    assert "kms:Decrypt" not in users["Functionsreview"]
+    assert users["Functionsnotify"] == {"kms:Decrypt"}
+
+
+def test_a_schedule_runs_the_expiry_job_every_five_minutes(template):
+    rules = resources(template, "AWS::Events::Rule")
+    [rule] = [r for k, r in rules.items() if k.startswith("JobsExpiry")]
+    assert rule["Properties"]["ScheduleExpression"] == "rate(5 minutes)"
+    statements = _dynamodb_statements(template, "expiry")
+    [query] = [s for s in statements if _actions(s) == ["dynamodb:Query"]]
+    assert query["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["OFFERS"]

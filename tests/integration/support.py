@@ -13,16 +13,19 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from functions import aws, demo
+from functions.api import links
 from functions.api.gateway import LocalContext, match, proxy_event
 from functions.api.http import lambda_handler
 from functions.api.routes import FUNCTIONS, Access, Route
 from functions.local.embedded import serialize_moto_writes
 from functions.store.schema import create_table_request
+from tests.conftest import offer_key
 from tests.integration.conftest import (
     ANONYMOUS,
     CLIENT_A,
@@ -109,6 +112,7 @@ class World:
     appointment_a: str  # client A's confirmed session, day at 10:00 with c-rivera
     pending_a: str  # client A's pending request for a session, day at 14:00 with c-rivera
     not_sent: str  # the approved request of appointment_a, whose confirmation SES refused
+    offer_token: str  # the link of the time offered to a new client instead of their request: 13:00
 
 
 def build_world() -> World:
@@ -134,7 +138,22 @@ def build_world() -> World:
         approved,
         datetime.now(UTC),
     )
-    return World(day, appointment, made.body["request"]["id"], approved.id)
+    # A new client's request for 15:00, denied with 13:00 offered instead (the link's token known
+    # here; in life only the client's email has it).
+    asked = call("POST", "/requests", new_request(at(day, 15), email="offered.world@example.org"))
+    assert asked.status == 201, asked.body
+    with patch.object(links, "new_token", lambda: WORLD_OFFER_TOKEN):
+        denied = call(
+            "POST",
+            f"/staff/requests/{asked.body['request']['id']}/deny",
+            {"offers": [{"start": at(day, 13)}]},
+            who=STAFF,
+        )
+    assert denied.status == 200, denied.body
+    return World(day, appointment, made.body["request"]["id"], approved.id, WORLD_OFFER_TOKEN)
+
+
+WORLD_OFFER_TOKEN = "world-offer-link-token-00000001"
 
 
 def _raw_items() -> dict[tuple[str, str], dict[str, Any]]:
@@ -182,6 +201,7 @@ def _shared_world_fixture() -> Iterator[_Shared]:
     with mock_aws():
         aws.reset()
         aws.dynamodb().create_table(**create_table_request(aws.settings().table_name))
+        offer_key()
         aws.store().update_config(lambda _: demo.config())
         add_client("client-a", CLIENT_A["sub"], CLIENT_A["email"], "Ada")
         add_client("client-b", CLIENT_B["sub"], CLIENT_B["email"], "Grace")
@@ -302,6 +322,10 @@ EXAMPLES: dict[tuple[str, str], Callable[[World], Example]] = {
     ),
     # Client A has an account already, so the invitation answers without calling Cognito.
     ("POST", "/staff/clients/{id}/invite"): lambda w: Example("/staff/clients/client-a/invite"),
+    ("GET", "/offers/{token}"): lambda w: Example(f"/offers/{w.offer_token}"),
+    ("POST", "/offers/{token}/accept"): lambda w: Example(
+        f"/offers/{w.offer_token}/accept", {"start": at(w.day, 13)}
+    ),
     ("GET", "/openapi.json"): lambda w: Example("/openapi.json"),
 }
 

@@ -108,6 +108,11 @@ def _nothing(world: World) -> None:
     return None
 
 
+def _accepted(world: World) -> None:
+    taken = call("POST", f"/offers/{world.offer_token}/accept", {"start": at(world.day, 13)})
+    assert taken.status == 201, taken.body
+
+
 OPERATIONS: dict[str, Operation] = {
     "GET /availability, one clinician, 31 days": Operation(
         2,
@@ -179,6 +184,33 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "POST /staff/requests/{id}/deny": Operation(
         3, 200, _then(_nothing, lambda w: call("POST", f"/staff/requests/{w.pending_a}/deny", {}, who=STAFF))
+    ),
+    # (v2) Offers: the denial's transaction holds the times (and KMS seals the link, not counted).
+    "POST /staff/requests/{id}/deny with 3 offers": Operation(
+        3,
+        200,
+        _then(
+            _nothing,
+            lambda w: call(
+                "POST",
+                f"/staff/requests/{w.pending_a}/deny",
+                {"offers": [{"start": at(w.day, h)} for h in (9, 11, 15)]},
+                who=STAFF,
+            ),
+        ),
+    ),
+    "GET /offers/{token}": Operation(
+        1, 200, _then(_nothing, lambda w: call("GET", f"/offers/{w.offer_token}"))
+    ),
+    "POST /offers/{token}/accept": Operation(
+        2,
+        201,
+        _then(_nothing, lambda w: call("POST", f"/offers/{w.offer_token}/accept", {"start": at(w.day, 13)})),
+    ),
+    "POST /offers/{token}/accept, taken up already (409)": Operation(
+        2,
+        409,
+        _then(_accepted, lambda w: call("POST", f"/offers/{w.offer_token}/accept", {"start": at(w.day, 13)})),
     ),
     "POST /staff/requests/{id}/deny with Idempotency-Key": Operation(
         3,

@@ -5,11 +5,12 @@ import { api } from "./api.js";
 import { currentUser, setNewPassword, signIn, signOut } from "./auth.js";
 import { el } from "./dom.js";
 import { markFields, refuse, showError } from "./forms.js";
+import { showOffer } from "./offer.js";
 import { readablePhone, telHref } from "./phone.js";
 import { addDays, formatDateRange, formatDateTime, formatDay, formatTime, localDate, today } from "./zone.js";
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ["home", "choose", "times-panel", "review", "details-form", "done", "sign-in", "appointments", "appointment"];
+const VIEWS = ["home", "choose", "times-panel", "review", "details-form", "done", "sign-in", "appointments", "appointment", "offer"];
 const BIRTH_PARTS = ["birth-month", "birth-day", "birth-year"];
 const STATUS_WORDS = {
   requested: "Requested, awaiting the practice",
@@ -449,7 +450,11 @@ async function start() {
   $("keep-appointment").addEventListener("click", () => { $("cancel-confirm").hidden = true; });
   $("confirm-cancel").addEventListener("click", (e) => busy(e.currentTarget, confirmCancel));
   $("back-to-list").addEventListener("click", appointments);
-  if (window.location.hash === "#request" && state.portal.scheduling.enabled) {
+  const offered = /^#offer\/([A-Za-z0-9_-]{1,128})$/.exec(window.location.hash);
+  if (offered) {
+    refreshNav();
+    await showOffer(offered[1], show, state.portal.practice.timeZone);
+  } else if (window.location.hash === "#request" && state.portal.scheduling.enabled) {
     refreshNav();
     await startRequest();
   } else {

@@ -15,6 +15,7 @@ const NOTICES = {
   confirmed: "Confirmation",
   moved: "Reschedule confirmation",
   cancelled: "Cancellation confirmation",
+  offered: "Times offered instead",
 };
 
 // Why an email did not go out, in words staff can act on.
@@ -224,6 +225,10 @@ export function mount(container, context) {
     $("decide-note-label").textContent = approving
       ? "Note to the client (optional, included in the confirmation email)"
       : "Note (optional, kept with the request; the client gets no automatic email)";
+    const offering = !approving && request.kind === "new";
+    $("offer-fields").hidden = !offering;
+    $("offer-choices").replaceChildren();
+    if (offering) loadOfferTimes();
     const changeable = approving && request.kind !== "cancel";
     $("approve-fields").hidden = !changeable;
     if (changeable) {
@@ -279,6 +284,50 @@ export function mount(container, context) {
     }
   }
 
+  // Deny and offer other times: the open times of the request's clinician and type for the week
+  // from the requested day, as check boxes; at most 3 may be ticked.
+  async function loadOfferTimes() {
+    const asked = deciding;
+    const box = $("offer-choices");
+    box.replaceChildren(el("p", { class: "note", role: "status" }, "Loading open times…"));
+    try {
+      const zone = context.zone();
+      const request = asked.request;
+      const type = data.types.find((t) => t.id === request.appointmentTypeId);
+      const now = today(zone);
+      const requested = localDate(request.start, zone);
+      const from = requested > now ? requested : now;
+      const query = new URLSearchParams({
+        clientType: type ? type.clientType : "new", from, to: addDays(from, 6), clinicianId: request.clinicianId,
+      });
+      const found = await api(`/availability?${query}`);
+      if (deciding !== asked) return;
+      const slots = found.slots.filter((s) => s.appointmentTypeId === request.appointmentTypeId && s.start !== request.start);
+      if (!slots.length) {
+        box.replaceChildren(el("p", { class: "note" }, "No open times that week to offer."));
+        return;
+      }
+      box.replaceChildren(...slots.map((slot, n) => el(
+        "div",
+        { class: "check" },
+        el("input", { type: "checkbox", id: `offer-${n}`, value: slot.start, onchange: offerChosen }),
+        el("label", { for: `offer-${n}` }, when(slot.start)),
+      )));
+    } catch {
+      box.replaceChildren(el("p", { class: "note" }, "Open times could not be loaded."));
+    }
+  }
+
+  function offerChosen() {
+    const boxes = [...$("offer-choices").querySelectorAll("input[type=checkbox]")];
+    const ticked = boxes.filter((b) => b.checked).length;
+    for (const b of boxes) b.disabled = !b.checked && ticked >= 3;
+    $("decide-confirm").textContent = ticked ? "Deny and Offer Times" : "Confirm Deny";
+    $("decide-note-label").textContent = ticked
+      ? "Note to the client (optional, included in the email with the times)"
+      : "Note (optional, kept with the request; the client gets no automatic email)";
+  }
+
   function closeDialog() {
     const dialog = $("decide-dialog");
     if (dialog.open) dialog.close();
@@ -317,6 +366,11 @@ export function mount(container, context) {
           }
           body.start = start;
         }
+      }
+      if (action === "deny") {
+        const offers = [...$("offer-choices").querySelectorAll("input[type=checkbox]:checked")]
+          .map((b) => ({ start: b.value }));
+        if (offers.length) body.offers = offers;
       }
       $("approve-start").removeAttribute("aria-invalid");
       // One Idempotency-Key per decision, kept while it is retried as it is (a click again after
