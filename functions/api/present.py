@@ -6,6 +6,7 @@ from datetime import datetime
 
 from functions.scheduling.config import PracticeConfig
 from functions.scheduling.lifecycle import Appointment, CalendarEntry, Request, can_cancel, can_reschedule
+from functions.scheduling.waitlist import WaitlistEntry
 
 from .models import (
     AppointmentOut,
@@ -14,6 +15,8 @@ from .models import (
     RequestOut,
     StaffAppointmentOut,
     StaffRequestOut,
+    StaffWaitlistEntryOut,
+    WaitlistEntryOut,
 )
 
 
@@ -119,3 +122,39 @@ def my_appointment(config: PracticeConfig, a: Appointment, now: datetime) -> MyA
             "canCancel": can_cancel(config, a, now),
         }
     )
+
+
+def waitlist_entry(config: PracticeConfig, entry: WaitlistEntry) -> WaitlistEntryOut:
+    """(v2) A waitlist entry as its client sees it: what it asks for, no personal data."""
+    return WaitlistEntryOut.model_validate(_entry_fields(config, entry))
+
+
+def staff_waitlist_entry(
+    config: PracticeConfig, entry: WaitlistEntry, notified: int
+) -> StaffWaitlistEntryOut:
+    c = entry.client
+    client = ClientOut(
+        firstName=c.firstName,
+        lastName=c.lastName,
+        dateOfBirth=c.dateOfBirth,
+        email=c.email,
+        mobilePhone=c.mobilePhone,
+        **({"clientId": entry.clientId} if entry.clientId else {}),
+    )
+    extra = {"comments": entry.comments} if entry.comments else {}
+    return StaffWaitlistEntryOut.model_validate(
+        {**_entry_fields(config, entry), "client": client, "notified": notified, **extra}
+    )
+
+
+def _entry_fields(config: PracticeConfig, entry: WaitlistEntry) -> dict[str, object]:
+    return {
+        "id": entry.id,
+        "status": entry.status,
+        "clientType": entry.clientType,
+        "appointmentTypeId": entry.appointmentTypeId,
+        **({"clinicianId": entry.clinicianId} if entry.clinicianId else {}),
+        "from": entry.fromDate.isoformat(),
+        "to": entry.toDate.isoformat(),
+        "createdAt": instant(config, entry.createdAt),
+    }

@@ -9,9 +9,9 @@ from typing import Any
 
 from functions.store import Store
 
-from . import reminders
+from . import reminders, waitlist
 
-JOBS: dict[str, Callable[[Store, datetime], Any]] = {"reminders": reminders.run}
+JOBS: dict[str, Callable[[Store, datetime], Any]] = {"reminders": reminders.run, "waitlist": waitlist.run}
 
 
 def run_all(store: Store, now: datetime) -> list[str]:
