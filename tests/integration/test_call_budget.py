@@ -21,8 +21,10 @@ from tests.integration.support import (  # noqa: F401 (fixtures)
     World,
     _shared_world_fixture,
     _world_fixture,
+    STRANGER,
     dynamodb_calls,
     example,
+    waitlist_entry,
 )
 
 KEY = {"Idempotency-Key": "budget-key-1"}
@@ -106,6 +108,24 @@ def _then(
 
 def _nothing(world: World) -> None:
     return None
+
+
+_WAITER = {**STRANGER, "email": "waiter@example.org"}
+
+
+def _my_entry(world: World) -> dict[str, Any]:
+    return {"appointmentTypeId": "session", "from": world.day.isoformat(), "to": world.day.isoformat()}
+
+
+def _waitlist_full(world: World) -> None:
+    for _ in range(3):
+        assert call("POST", "/waitlist", waitlist_entry(world.day, **_WAITER)).status == 201
+
+
+def _long_waitlist(world: World) -> None:
+    for n in range(20):
+        waiter = {**STRANGER, "email": f"waiter{n}@example.org"}
+        assert call("POST", "/waitlist", waitlist_entry(world.day, **waiter)).status == 201
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -241,6 +261,38 @@ OPERATIONS: dict[str, Operation] = {
                 headers=KEY,
             ),
         ),
+    ),
+    # (v2) the waitlist
+    "POST /waitlist": Operation(
+        2, 201, _then(_nothing, lambda w: call("POST", "/waitlist", waitlist_entry(w.day, **_WAITER)))
+    ),
+    "POST /waitlist with Idempotency-Key": Operation(
+        2,
+        201,
+        _then(_nothing, lambda w: call("POST", "/waitlist", waitlist_entry(w.day, **_WAITER), headers=KEY)),
+    ),
+    "POST /waitlist, replay": Operation(
+        2, 201, _replay("/waitlist", lambda w: waitlist_entry(w.day, **_WAITER), None)
+    ),
+    "POST /waitlist, full (409)": Operation(
+        2, 409, _then(_waitlist_full, lambda w: call("POST", "/waitlist", waitlist_entry(w.day, **_WAITER)))
+    ),
+    "POST /me/waitlist": Operation(
+        3, 201, _then(_nothing, lambda w: call("POST", "/me/waitlist", _my_entry(w), who=CLIENT_B))
+    ),
+    "POST /me/waitlist with Idempotency-Key": Operation(
+        3,
+        201,
+        _then(_nothing, lambda w: call("POST", "/me/waitlist", _my_entry(w), who=CLIENT_B, headers=KEY)),
+    ),
+    "GET /waitlist/{token}": Operation(
+        2, 200, _then(_busy_practice, lambda w: call("GET", f"/waitlist/{w.waitlist_token}"))
+    ),
+    "GET /staff/waitlist, 20 entries": Operation(
+        2, 200, _then(_long_waitlist, lambda w: call("GET", "/staff/waitlist", who=STAFF))
+    ),
+    "DELETE /staff/waitlist/{id}": Operation(
+        2, 204, _then(_nothing, lambda w: call("DELETE", f"/staff/waitlist/{w.waitlist_entry}", who=STAFF))
     ),
 }
 

@@ -6,10 +6,14 @@ import { currentUser, setNewPassword, signIn, signOut } from "./auth.js";
 import { el } from "./dom.js";
 import { showError } from "./forms.js";
 import { readablePhone, telHref } from "./phone.js";
+import { mount as mountWaitlist } from "./waitlist.js";
 import { addDays, formatDateTime, formatDay, formatTime, localDate, today } from "./zone.js";
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ["home", "choose", "times-panel", "review", "details-form", "done", "sign-in", "appointments", "appointment"];
+const VIEWS = [
+  "home", "choose", "times-panel", "review", "details-form", "done", "sign-in", "appointments", "appointment",
+  "waitlist", "waitlist-done", "waitlist-time",
+];
 const STATUS_WORDS = {
   requested: "Requested, awaiting the practice",
   confirmed: "Confirmed",
@@ -30,7 +34,9 @@ const state = {
   appointment: null,
   afterSignIn: null,
   newPassword: null,
+  waitlistTime: null, // the time an email's waitlist link shows
 };
+let waitlist = null;
 
 function show(name) {
   for (const view of VIEWS) $(`view-${view}`).hidden = view !== name;
@@ -168,6 +174,7 @@ async function loadWeek() {
     );
   }
   $("no-times").hidden = found.slots.length > 0;
+  waitlist.offer();
 }
 
 function pick(slot) {
@@ -423,7 +430,10 @@ async function start() {
   $("keep-appointment").addEventListener("click", () => { $("cancel-confirm").hidden = true; });
   $("confirm-cancel").addEventListener("click", (e) => busy(e.currentTarget, confirmCancel));
   $("back-to-list").addEventListener("click", appointments);
-  if (window.location.hash === "#request" && state.portal.scheduling.enabled) {
+  waitlist = mountWaitlist({ state, show, review, loadWeek, home, message, zone, typeName });
+  if (waitlist.route()) {
+    refreshNav();
+  } else if (window.location.hash === "#request" && state.portal.scheduling.enabled) {
     refreshNav();
     await startRequest();
   } else {
