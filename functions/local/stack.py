@@ -181,7 +181,6 @@ class LocalStack:
         """The event source mapping's part: the stream to the notify function. Failed records are
         retried with a short backoff; an endpoint that stops answering is reported once."""
         from functions.notify import handler as notify
-
         from functions.waitlist import handler as waitlist
         from functions.waitlist import mapping as waitlist_mapping
 

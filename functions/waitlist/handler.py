@@ -112,6 +112,8 @@ _batch: ContextVar[Batch] = ContextVar("waitlist_batch")
 
 
 def _current() -> Batch:
+    """The invocation's batch; outside an invocation (a test, a script) a new one each time, so
+    that nothing it read (the configuration) outlives the call."""
     batch = _batch.get(None)
     if batch is None:
         batch = Batch(
@@ -119,7 +121,6 @@ def _current() -> Batch:
             DEFAULT_TIMEOUT + LEASE_MARGIN,
             time.monotonic() + DEFAULT_TIMEOUT.total_seconds(),
         )
-        _batch.set(batch)
     return batch
 
 
@@ -147,6 +148,14 @@ def tell(freed: Freed, owner: str, now: datetime) -> list[tuple[str, Slot, str]]
     """Email the oldest fitting waiting entries about the times a freed interval opened; returns
     (entry id, time, outcome) of every entry tried, in order."""
     batch = _current()
+    token = _batch.set(batch)
+    try:
+        return _tell(batch, freed, owner, now)
+    finally:
+        _batch.reset(token)
+
+
+def _tell(batch: Batch, freed: Freed, owner: str, now: datetime) -> list[tuple[str, Slot, str]]:
     config = batch.config()
     if not (config.scheduling.enabled and config.scheduling.waitlist):
         return []
