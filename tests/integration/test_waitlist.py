@@ -739,3 +739,64 @@ def test_no_personal_data_in_the_waitlists_logs(freed, caplog, capsys):
         assert value not in logged, value
     assert CLIENT_B  # the other client is untouched
     assert outbox()
+
+
+# ---- any record that held time, and lost answers ---------------------------------------------------
+
+
+def test_any_record_that_held_time_frees_it_when_it_goes_as_an_expired_offer_would(freed):
+    # Given a record of a kind the waitlist function knows nothing of (as an offered time is),
+    # holding Tuesday 10:00 to 10:50 with Dr. Rivera in the held-time index, and an entry
+    from functions.store import keys
+
+    day = next_weekday(1)
+    start = datetime.fromisoformat(at(day, 10))
+    held = {"pk": {"S": "OFFER#o-1"}, "sk": {"S": "TIME#1"}, "type": {"S": "offer"}, "gsi2pk": {"S": "BUSY"}}
+    held["gsi2sk"] = {"S": keys.busy_sort(start, start + timedelta(minutes=50), "c-rivera")}
+    aws.dynamodb().put_item(TableName=aws.settings().table_name, Item=held)
+    join()
+    pump(freed)
+    assert told(person(0)["email"]) == []
+
+    # When it is deleted (an offer expiring frees its times)
+    aws.dynamodb().delete_item(TableName=aws.settings().table_name, Key={"pk": held["pk"], "sk": held["sk"]})
+    pump(freed)
+
+    # Then the entry is told of the time
+    [message] = told(person(0)["email"])
+    assert call("GET", f"/waitlist/{token_of(message)}").body["time"]["start"] == at(day, 10)
+
+
+@pytest.mark.parametrize("lost", ["claim", "count", "mark"])
+def test_an_email_whose_bookkeeping_answer_was_lost_is_sent_once(freed, lost):
+    # Given DynamoDB losing the answer of one of the waitlist function's updates (the SDK retries it)
+    day = next_weekday(1)
+    appointment = book(day, 10)
+    join()
+    pump(freed)
+    cancel(appointment)
+    marker = {"claim": "SENT#waitlist#", "count": "SENT#waitday#", "mark": "WAIT#"}[lost]
+    attempts = lose_answers(
+        aws.dynamodb(),
+        "UpdateItem",
+        when=lambda body: body.get("Key", {}).get("pk", {}).get("S", "").startswith(marker),
+    )
+
+    # When the freed time is delivered
+    answers = pump(freed)
+
+    # Then the update was retried, the email went out once, and it counts once
+    assert len(attempts) >= 2
+    assert [a.get("batchItemFailures") for a in answers] == [[]]
+    assert len(told(person(0)["email"])) == 1
+    assert staff_list()[0]["notified"] == 1
+
+
+def test_a_job_run_whose_answer_was_lost_drops_the_entry_and_gives_the_tally_back_once(waitlist):
+    join(to=TODAY.isoformat())
+    lose_answers(aws.dynamodb(), "TransactWriteItems")
+    after = datetime.combine(TODAY + timedelta(days=1), datetime.min.time(), tzinfo=NY).replace(hour=1)
+
+    assert expiry.run(aws.store(), after) == {"dropped": 1}
+    assert tally_of("wanda0@example.org") == 0
+    assert staff_list() == []
