@@ -147,11 +147,14 @@ def test_entry_ids_sort_in_the_order_they_were_made():
     assert len(set(ids)) == 50
 
 
-def _change(old: dict | None, new: dict | None) -> dict:
-    def image(values: dict | None) -> dict | None:
-        return None if values is None else {k: {"S": v} for k, v in values.items()}
+Image = dict[str, dict[str, str]]
 
-    change = {"Keys": {"pk": {"S": "APPT#a-1"}, "sk": {"S": "APPT"}}}
+
+def _change(old: dict[str, str] | None, new: dict[str, str] | None) -> dict[str, Image]:
+    def image(values: dict[str, str]) -> Image:
+        return {k: {"S": v} for k, v in values.items()}
+
+    change: dict[str, Image] = {"Keys": {"pk": {"S": "APPT#a-1"}, "sk": {"S": "APPT"}}}
     if old is not None:
         change["OldImage"] = image(old)
     if new is not None:
