@@ -160,7 +160,7 @@ class LocalStack:
         every = f"every {self.job_interval:g} s" if self.job_interval is not None else "on POST /dev/tick"
         self._status("scheduled jobs", f"{', '.join(jobs.JOBS)} {every}", "running")
         # AWS WAF runs in front of the deployed API only (infra/waf.py).
-        self._status("bot check", "AWS WAF challenge on POST /requests", "AWS only")
+        self._status("bot check", "AWS WAF challenge on POST /requests, /waitlist", "AWS only")
         self._status("API gateway", self.url, "listening")
         print(
             f"\nOpen {self.url}/ (portal), {self.url}/staff (staff page), {self.url}/dev/outbox (emails),"
