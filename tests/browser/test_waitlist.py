@@ -148,7 +148,7 @@ def test_a_client_joins_the_waitlist_and_requests_a_time_staff_freed(
     assert (mine["start"], mine["clinicianId"], mine["status"]) == (start, "c-rivera", "pending")
 
     # And staff remove the entry from the waitlist, by keyboard
-    staff_page.get_by_role("button", name="Refresh the Waitlist").click()
+    staff_page.get_by_role("button", name="Show the Latest Entries").click()
     row = staff_page.locator("#waitlist-rows tr").filter(has_text="Wanda Waitlister")
     expect(row.locator("td[data-label='Emails']")).to_have_text("1")
     row.get_by_role("button", name="Remove").focus()
