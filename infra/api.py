@@ -24,12 +24,15 @@ BACKGROUND = {
     "notify": "functions.notify.handler",
     "reminders": "functions.jobs.reminders",
     "expiry": "functions.jobs.offers",
+    # (v2) the waitlist: the stream consumer that emails freed times, the job that drops past entries
+    "waitlistnotify": "functions.waitlist.handler",
+    "waitlistexpiry": "functions.jobs.waitlist",
 }
 # API functions answer within API Gateway's 29 seconds; notify works through a stream batch; a
 # reminder run may send many emails at SES's sending rate (it stops starting new ones near its end).
-TIMEOUT_SECONDS = {"notify": 30, "reminders": 240, "expiry": 120}
+TIMEOUT_SECONDS = {"notify": 30, "reminders": 240, "expiry": 120, "waitlistnotify": 60, "waitlistexpiry": 120}
 # Notify and reminders send email: their concurrency stays small (SES's sending rate).
-RESERVED = {"notify": 5, "reminders": 2, "expiry": 1}
+RESERVED = {"notify": 5, "reminders": 2, "expiry": 1, "waitlistnotify": 2, "waitlistexpiry": 1}
 
 
 def table_policy(table: dynamodb.ITableV2, function: str) -> list[iam.PolicyStatement]:

@@ -27,6 +27,8 @@ PUBLIC_METHODS = [
         "openapi.json/GET",
         "offers/{token}/GET",
         "offers/{token}/accept/POST",
+        "waitlist/POST",
+        "waitlist/{token}/GET",
     )
 ]
 
@@ -42,10 +44,11 @@ ACKNOWLEDGED: tuple[tuple[list[str], list[str], str], ...] = (
         "The product fixes Python 3.13 on arm64 for its functions; a newer runtime is a deliberate change.",
     ),
     (
-        [f"Functions/{name}" for name in (*FUNCTIONS, "notify")],
+        [f"Functions/{name}" for name in (*FUNCTIONS, "notify", "waitlistnotify")],
         ["HIPAA.Security::HIPAA.Security-LambdaDLQ", "Serverless::Serverless-LambdaDLQ"],
         "API functions are invoked synchronously (a dead-letter queue applies to asynchronous invocations "
-        "only); the notify function's stream mapping has its own on-failure SQS destination with an alarm.",
+        "only); the notify and waitlistnotify functions' stream mappings each have their own on-failure SQS "
+        "destination with an alarm.",
     ),
     (
         ["Functions/reminders", "Functions/expiry"],
@@ -60,6 +63,24 @@ ACKNOWLEDGED: tuple[tuple[list[str], list[str], str], ...] = (
         'The schedules\' events say only "run now"; one EventBridge could not deliver is superseded by '
         "the next, 5 minutes later, while what it would have done is still due. The "
         "RemindersNotRunning alarm fires when no reminder run happens for 15 minutes.",
+    ),
+    (
+        ["Functions/waitlistexpiry"],
+        ["HIPAA.Security::HIPAA.Security-LambdaDLQ", "Serverless::Serverless-LambdaDLQ"],
+        "The schedule invokes the waitlist job every hour; an event of a failed run is worth nothing later "
+        "(each run drops whatever has passed by its own time, so the next run does the work). Failed runs "
+        "and a job that stops running raise alarms instead.",
+    ),
+    (
+        ["Waitlist/Expiry"],
+        ["Serverless::Serverless-EventBusDLQ"],
+        'The schedule\'s events say only "run now"; one EventBridge could not deliver is superseded by the '
+        "next, an hour later. The WaitlistExpiryNotRunning alarm fires when no run happens for 3 hours.",
+    ),
+    (
+        ["Waitlist/Failures"],
+        ["AwsSolutions::AwsSolutions-SQS3", "Serverless::Serverless-SQSRedrivePolicy"],
+        "This queue is itself the dead-letter destination of the waitlist stream mapping; it is alarmed.",
     ),
     (
         [API_FUNCTIONS, DEPLOYMENT],

@@ -14,6 +14,7 @@ from constructs import Construct
 
 from functions.jobs import reminders as reminder_job
 from functions.notify.handler import NOT_SENT_MESSAGES
+from functions.waitlist import handler as waitlist_function
 
 from .api import Api, Functions
 from .auth import Auth
@@ -21,6 +22,7 @@ from .config import DeployConfig
 from .data import Data
 from .jobs import EVERY, Jobs
 from .notify import Email, Notify
+from .waitlist import EXPIRY_EVERY, Waitlist
 from .web import Web
 
 
@@ -117,6 +119,15 @@ class PortalStack(Stack):
         # The links of offered times: sealed by the review function, opened by notify only.
         offer_links.grant_encrypt(functions.by_name["review"])
         offer_links.grant_decrypt(functions.by_name["notify"])
+        waitlist = Waitlist(
+            self,
+            "Waitlist",
+            notify=functions.by_name["waitlistnotify"],
+            expiry=functions.by_name["waitlistexpiry"],
+            table=data.table,
+            key=data_key,
+            email=email,
+        )
         web.connect_to(api.origin, bot_check=api.waf_integration_url)
         bot_check = {"wafIntegrationUrl": api.waf_integration_url} if api.waf_integration_url else {}
         web.publish(
@@ -225,6 +236,54 @@ class PortalStack(Stack):
             f"{EVERY.to_minutes()} minutes): reminders due meanwhile are not sent",
         ).add_alarm_action(alarm_action)
 
+        # (v2) The waitlist: an email given up on, stream records given up on, and the job that
+        # drops past entries no longer running.
+        waitlist_not_sent = logs.MetricFilter(
+            self,
+            "WaitlistEmailsNotSent",
+            log_group=functions.log_groups["waitlistnotify"],
+            metric_namespace="ClientPortal",
+            metric_name="WaitlistEmailsNotSent",
+            filter_pattern=logs.FilterPattern.any(
+                *(
+                    logs.FilterPattern.string_value("$.message", "=", m)
+                    for m in waitlist_function.NOT_SENT_MESSAGES
+                )
+            ),
+            metric_value="1",
+        )
+        cloudwatch.Alarm(
+            self,
+            "WaitlistEmailsNotSentAlarm",
+            metric=waitlist_not_sent.metric(period=five_minutes, statistic="Sum"),
+            threshold=1,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description="A waitlist email was not sent (the waitlistnotify function's log has its key)",
+        ).add_alarm_action(alarm_action)
+        cloudwatch.Alarm(
+            self,
+            "UndeliveredWaitlistRecords",
+            metric=waitlist.failures.metric_approximate_number_of_messages_visible(period=five_minutes),
+            threshold=1,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description="Stream records the waitlist function gave up on are in its failure queue",
+        ).add_alarm_action(alarm_action)
+        cloudwatch.Alarm(
+            self,
+            "WaitlistExpiryNotRunning",
+            metric=functions.by_name["waitlistexpiry"].metric_invocations(
+                period=Duration.hours(3), statistic="Sum"
+            ),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+            alarm_description=f"The waitlist job did not run in 3 hours (it is scheduled every "
+            f"{EXPIRY_EVERY.to_hours()} hour): entries past their last day are kept meanwhile",
+        ).add_alarm_action(alarm_action)
+
         CfnOutput(self, "ApiUrl", value=api.api.url)
         CfnOutput(self, "PortalUrl", value=web.url)
         CfnOutput(self, "UserPoolId", value=auth.pool.user_pool_id)
@@ -242,5 +301,6 @@ class PortalStack(Stack):
             "functions": functions,
             "notify": notify,
             "jobs": jobs,
+            "waitlist": waitlist,
             "web": web,
         }

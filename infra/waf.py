@@ -4,7 +4,7 @@ Rules, in the order WAF applies them:
 1. `CallerRate`: one address may make `caller_rate_limit` calls in 5 minutes over every route
    (one caller cannot use up the stage's throttle that everyone shares).
 2. `PublicRequestRate`: one address may make `request_rate_limit` public requests
-   (`POST .../requests`) in 5 minutes.
+   (`POST .../requests`, and the waitlist's `POST .../waitlist`) in 5 minutes.
 3. With the bot check on (`botCheck`, the default): AWS's Bot Control rule group, common level,
    on public requests only (known bots and HTTP libraries are refused; it is also what lets the
    pages use AWS WAF's JavaScript integration), then `PublicRequestChallenge`: a public request
@@ -77,8 +77,17 @@ def _not(statement: W.StatementProperty) -> W.StatementProperty:
     return W.StatementProperty(not_statement=W.NotStatementProperty(statement=statement))
 
 
-# `POST <stage>/requests`, the request form a person fills in without signing in.
-PUBLIC_REQUEST = _all(_method("POST"), _path("ENDS_WITH", "/requests"), _not(_path("CONTAINS", "/me/")))
+def _any(*statements: W.StatementProperty) -> W.StatementProperty:
+    return W.StatementProperty(or_statement=W.OrStatementProperty(statements=list(statements)))
+
+
+# `POST <stage>/requests`, the request form a person fills in without signing in, and (v2)
+# `POST <stage>/waitlist`, the waitlist's form (the same personal details).
+PUBLIC_REQUEST = _all(
+    _method("POST"),
+    _any(_path("ENDS_WITH", "/requests"), _path("ENDS_WITH", "/waitlist")),
+    _not(_path("CONTAINS", "/me/")),
+)
 STAFF_ROUTE = _path("CONTAINS", "/staff/")
 
 

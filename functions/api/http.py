@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from functions import aws
-from functions.scheduling import lifecycle
+from functions.scheduling import lifecycle, waitlist
 from functions.scheduling.config import ID_PATTERN
 from functions.scheduling.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, slot_unavailable
 from functions.store import CommitFailed, Snapshot
@@ -91,10 +91,15 @@ def check_gate(route: Route, snapshot: Snapshot) -> None:
     if route.gate == "anonymous_request":
         lifecycle.check_new_allowed(snapshot.config, signed_in=False)
         return
+    if route.gate == "waitlist":
+        waitlist.check_join_allowed(snapshot.config, signed_in=False)
+        return
     if snapshot.client_id is None:
         raise not_a_client()
     if route.gate == "client_request":
         lifecycle.check_new_allowed(snapshot.config, signed_in=True)
+    elif route.gate == "client_waitlist":
+        waitlist.check_join_allowed(snapshot.config, signed_in=True)
     elif route.gate == "reschedule":
         lifecycle.check_reschedule_allowed(snapshot.config)
     else:
@@ -262,6 +267,8 @@ def _responses(route: Route, model: type[BaseModel] | None) -> dict[int, Any]:
             "description": route.summary,
             "content": {"application/json": {"model": model}},
         }
+    elif route.status == 204:
+        answers[204] = {"description": f"{route.summary}: done (no body)"}
     codes = [400, 422, 429, 503]
     if route.access is not Access.PUBLIC:
         codes += [401, 403]

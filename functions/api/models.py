@@ -17,7 +17,7 @@ from functions.scheduling.config import (
 )
 from functions.scheduling.lifecycle import AppointmentStatus, RequestKind, RequestStatus
 
-from .fields import DateOfBirth, Email, HoursBefore, Id, Instant, Name, Phone, Text, Title
+from .fields import DateOfBirth, Day, Email, HoursBefore, Id, Instant, Name, Phone, Text, Title
 
 
 class In(BaseModel):
@@ -432,6 +432,77 @@ class OpenApiDocument(BaseModel):
     openapi: str
     info: dict[str, object]
     paths: dict[str, object]
+
+
+# ---- (v2) the waitlist ----------------------------------------------------------------------------
+
+
+class MyWaitlistIn(In):
+    """What a signed-in client asks the waitlist for; the client is known."""
+
+    appointmentTypeId: Id
+    clinicianId: Id | None = None
+    from_: Day = Field(alias="from")
+    to: Day
+    comments: Text | None = None
+
+
+class WaitlistIn(MyWaitlistIn):
+    clientType: ClientType
+    firstName: Name
+    lastName: Name
+    dateOfBirth: DateOfBirth
+    email: Email
+    mobilePhone: Phone
+
+
+class WaitlistEntryOut(Out):
+    model_config = ConfigDict(extra="forbid", serialize_by_alias=True, validate_by_name=True)
+
+    id: str
+    status: Literal["waiting"]
+    clientType: ClientType
+    appointmentTypeId: str
+    clinicianId: str | None = None
+    from_: str = Field(alias="from")
+    to: str
+    createdAt: str
+
+
+class WaitlistEnvelope(Out):
+    entry: WaitlistEntryOut
+
+
+class StaffWaitlistEntryOut(WaitlistEntryOut):
+    client: ClientOut
+    # How many emails about freed times the entry has had.
+    notified: int
+    comments: str | None = None
+
+
+class StaffWaitlistOut(Out):
+    entries: list[StaffWaitlistEntryOut]
+
+
+class WaitlistTimeOut(Out):
+    start: str
+    end: str
+    clinicianId: str
+    clinicianName: str
+    appointmentTypeId: str
+
+
+class PracticeNameOut(Out):
+    name: str
+
+
+class WaitlistNoticeOut(Out):
+    """A time a waiting entry was emailed about: no personal data. `available`: whether
+    availability offers it now (anyone may have requested it since)."""
+
+    time: WaitlistTimeOut
+    available: bool
+    practice: PracticeNameOut
 
 
 # ---- (v2) offers --------------------------------------------------------------------------------

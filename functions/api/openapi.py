@@ -131,6 +131,16 @@ BODY_EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "move_appointment": {"start": "2030-03-05T14:00:00-05:00", "note": "Dr. Rivera is away that morning."},
     "cancel_appointment": {"note": "The clinician is ill; we will call you."},
+    "post_waitlist": {
+        "clientType": "new",
+        "appointmentTypeId": "intake",
+        "clinicianId": "c-rivera",
+        "from": "2030-03-04",
+        "to": "2030-04-04",
+        **_PERSON,
+        "comments": "Mornings suit me best.",
+    },
+    "post_my_waitlist": {"appointmentTypeId": "session", "from": "2030-03-04", "to": "2030-03-18"},
 }
 QUERY_EXAMPLES: dict[str, dict[str, str]] = {
     "get_availability": {
@@ -176,6 +186,12 @@ LINKS: dict[tuple[str, str], dict[str, tuple[str, dict[str, str]]]] = {
     },
     ("move_appointment", "200"): {
         "CancelTheAppointment": ("cancel_appointment", {"id": "$response.body#/appointment/id"}),
+    },
+    ("post_waitlist", "201"): {
+        "RemoveTheEntry": ("delete_waitlist_entry", {"id": "$response.body#/entry/id"})
+    },
+    ("post_my_waitlist", "201"): {
+        "RemoveTheEntry": ("delete_waitlist_entry", {"id": "$response.body#/entry/id"})
     },
 }
 

@@ -9,6 +9,7 @@ from functools import cache
 from functions.scheduling.config import PracticeConfig
 from functions.scheduling.fast_slots import Opening
 from functions.scheduling.lifecycle import Appointment, CalendarEntry, Request, can_cancel, can_reschedule
+from functions.scheduling.waitlist import WaitlistEntry
 
 from .models import (
     AppointmentOut,
@@ -19,6 +20,8 @@ from .models import (
     SlotOut,
     StaffAppointmentOut,
     StaffRequestOut,
+    StaffWaitlistEntryOut,
+    WaitlistEntryOut,
 )
 
 
@@ -184,3 +187,39 @@ def my_appointment(config: PracticeConfig, a: Appointment, now: datetime) -> MyA
             "canCancel": can_cancel(config, a, now),
         }
     )
+
+
+def waitlist_entry(config: PracticeConfig, entry: WaitlistEntry) -> WaitlistEntryOut:
+    """(v2) A waitlist entry as its client sees it: what it asks for, no personal data."""
+    return WaitlistEntryOut.model_validate(_entry_fields(config, entry))
+
+
+def staff_waitlist_entry(
+    config: PracticeConfig, entry: WaitlistEntry, notified: int
+) -> StaffWaitlistEntryOut:
+    c = entry.client
+    client = ClientOut(
+        firstName=c.firstName,
+        lastName=c.lastName,
+        dateOfBirth=c.dateOfBirth,
+        email=c.email,
+        mobilePhone=c.mobilePhone,
+        **({"clientId": entry.clientId} if entry.clientId else {}),
+    )
+    extra = {"comments": entry.comments} if entry.comments else {}
+    return StaffWaitlistEntryOut.model_validate(
+        {**_entry_fields(config, entry), "client": client, "notified": notified, **extra}
+    )
+
+
+def _entry_fields(config: PracticeConfig, entry: WaitlistEntry) -> dict[str, object]:
+    return {
+        "id": entry.id,
+        "status": entry.status,
+        "clientType": entry.clientType,
+        "appointmentTypeId": entry.appointmentTypeId,
+        **({"clinicianId": entry.clinicianId} if entry.clinicianId else {}),
+        "from": entry.fromDate.isoformat(),
+        "to": entry.toDate.isoformat(),
+        "createdAt": instant(config, entry.createdAt),
+    }

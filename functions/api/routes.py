@@ -18,7 +18,7 @@ class Access(StrEnum):
 
 
 # Checks that come after the role and before the body (see the contract's order of refusals).
-Gate = Literal["anonymous_request", "client_request", "reschedule", "cancel"]
+Gate = Literal["anonymous_request", "client_request", "reschedule", "cancel", "waitlist", "client_waitlist"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,8 @@ FUNCTIONS: dict[str, str] = {
     "calendar": "functions.review.calendar",
     "offers": "functions.request.offers",
     "docs": "functions.request.docs",
+    "waitlist": "functions.request.waitlist",
+    "waitlistreview": "functions.review.waitlist",
 }
 
 P, S, A = Access.PUBLIC, Access.SIGNED_IN, Access.STAFF
@@ -207,6 +209,45 @@ ROUTES: tuple[Route, ...] = (
         201,
     ),
     Route("GET", "/openapi.json", "docs", "get_openapi", P, "This document"),
+    # (v2) The waitlist.
+    Route(
+        "POST",
+        "/waitlist",
+        "waitlist",
+        "post_waitlist",
+        P,
+        "Join the waitlist without signing in",
+        201,
+        "waitlist",
+    ),
+    Route(
+        "POST",
+        "/me/waitlist",
+        "waitlist",
+        "post_my_waitlist",
+        S,
+        "Join the waitlist as a signed-in client",
+        201,
+        "client_waitlist",
+    ),
+    Route(
+        "GET",
+        "/waitlist/{token}",
+        "waitlist",
+        "get_waitlist_time",
+        P,
+        "A time a waiting entry was emailed about",
+    ),
+    Route("GET", "/staff/waitlist", "waitlistreview", "get_staff_waitlist", A, "The waitlist, oldest first"),
+    Route(
+        "DELETE",
+        "/staff/waitlist/{id}",
+        "waitlistreview",
+        "delete_waitlist_entry",
+        A,
+        "Remove a waitlist entry",
+        204,
+    ),
 )
 
 

@@ -9,9 +9,13 @@ from typing import Any
 
 from functions.store import Store
 
-from . import offers, reminders
+from . import offers, reminders, waitlist
 
-JOBS: dict[str, Callable[[Store, datetime], Any]] = {"reminders": reminders.run, "offers": offers.run}
+JOBS: dict[str, Callable[[Store, datetime], Any]] = {
+    "reminders": reminders.run,
+    "offers": offers.run,
+    "waitlist": waitlist.run,
+}
 
 
 def run_all(store: Store, now: datetime) -> list[str]:

@@ -139,7 +139,13 @@ class LocalStack:
         )
         # Every function's module is imported once here, as each Lambda would at its cold start:
         # importing them from concurrent request threads races inside Python's import machinery.
-        for module in (*FUNCTIONS.values(), "functions.notify.handler", "functions.jobs.reminders"):
+        for module in (
+            *FUNCTIONS.values(),
+            "functions.notify.handler",
+            "functions.jobs.reminders",
+            "functions.waitlist.handler",
+            "functions.jobs.waitlist",
+        ):
             importlib.import_module(module)
         self._httpd.RequestHandlerClass.gateway = Gateway(
             authorizer, config, outbox.emails, cognito, lambda now: jobs.run_all(aws.store(), now)
@@ -150,11 +156,11 @@ class LocalStack:
             self._spawn(self._timer, "jobs")
         if self.state_file is not None:
             self._spawn(self._keep, "state")
-        self._status("stream pump", "table stream -> notify function", "running")
+        self._status("stream pump", "table stream -> notify and waitlist functions", "running")
         every = f"every {self.job_interval:g} s" if self.job_interval is not None else "on POST /dev/tick"
         self._status("scheduled jobs", f"{', '.join(jobs.JOBS)} {every}", "running")
         # AWS WAF runs in front of the deployed API only (infra/waf.py).
-        self._status("bot check", "AWS WAF challenge on POST /requests", "AWS only")
+        self._status("bot check", "AWS WAF challenge on POST /requests, /waitlist", "AWS only")
         self._status("API gateway", self.url, "listening")
         print(
             f"\nOpen {self.url}/ (portal), {self.url}/staff (staff page), {self.url}/dev/outbox (emails),"
@@ -175,18 +181,25 @@ class LocalStack:
         """The event source mapping's part: the stream to the notify function. Failed records are
         retried with a short backoff; an endpoint that stops answering is reported once."""
         from functions.notify import handler as notify
+        from functions.waitlist import handler as waitlist
+        from functions.waitlist import mapping as waitlist_mapping
 
         streams = self._streams()
         reader: StreamReader | None = None
+        # (v2) The waitlist function's own event source mapping: its own filter and positions.
+        freed: StreamReader | None = None
         trouble: str | None = None
         while not self._stop.wait(self.pump_interval):
             try:
-                if reader is None:
-                    reader = StreamReader.of_table(
-                        aws.dynamodb(), streams, aws.settings().table_name, backoff=self.pump_interval
+                if reader is None or freed is None:
+                    table = aws.settings().table_name
+                    reader = StreamReader.of_table(aws.dynamodb(), streams, table, backoff=self.pump_interval)
+                    freed = StreamReader.of_table(
+                        aws.dynamodb(), streams, table, self.pump_interval, waitlist_mapping.wanted
                     )
-                    reader.guard = self._reading
+                    reader.guard = freed.guard = self._reading
                 reader.deliver(notify.handler, lambda: LocalContext("notify"))
+                freed.deliver(waitlist.handler, lambda: LocalContext("waitlistnotify"))
                 trouble = None
             except Exception as exc:
                 if type(exc).__name__ != trouble:

@@ -67,14 +67,21 @@ class StreamReader:
     # Held for a whole read (a lock the writers also hold, where the endpoint needs one).
     guard: AbstractContextManager[Any] = field(default_factory=nullcontext)
     failures: list[dict[str, Any]] = field(default_factory=list)
+    # The mapping's filter: notify's by default; the waitlist function's mapping has its own.
+    wanted: Callable[[dict[str, Any]], bool] = mapping.wanted
     _shards: dict[str, _Shard] = field(default_factory=dict)
 
     @classmethod
     def of_table(
-        cls, dynamodb: DynamoDBClient, streams: DynamoDBStreamsClient, table: str, backoff: float = 0.0
+        cls,
+        dynamodb: DynamoDBClient,
+        streams: DynamoDBStreamsClient,
+        table: str,
+        backoff: float = 0.0,
+        wanted: Callable[[dict[str, Any]], bool] = mapping.wanted,
     ) -> StreamReader:
         arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
-        return cls(streams, arn, backoff)
+        return cls(streams, arn, backoff, wanted=wanted)
 
     def read(self) -> list[dict[str, Any]]:
         """Read what is new on every shard; returns the records read now."""
@@ -104,7 +111,7 @@ class StreamReader:
                     break
                 shard.last = found_records[-1]["dynamodb"]["SequenceNumber"]
                 records = [{**r, "eventSourceARN": self.stream_arn} for r in found_records]
-                records = [r for r in records if mapping.wanted(r)]
+                records = [r for r in records if self.wanted(r)]
                 shard.pending.extend(records)
                 new.extend(records)
         return new

@@ -177,3 +177,28 @@ def tally(contact: str) -> Key:
     """The count of a contact's pending anonymous requests, keyed by a hash of the contact (an
     email address or a phone number), not the contact itself."""
     return _key(f"TALLY#{hashlib.sha256(contact.encode()).hexdigest()}", "TALLY")
+
+
+# ---- (v2) the waitlist ----------------------------------------------------------------------------
+
+WAITEND = "WAITEND"
+
+
+def waitlist_entry(entry_id: str) -> Key:
+    return _key(f"WAIT#{entry_id}", "WAIT")
+
+
+def waitlist_by_type(type_id: str) -> str:
+    """gsi1: the waiting entries of one appointment type, oldest first (the stream consumer's)."""
+    return f"WAITLIST#{type_id}"
+
+
+def waitlist_end_sort(last: str, entry_id: str) -> str:
+    """gsi4 (partition `WAITEND`): a waiting entry by its last day, so that the scheduled job
+    finds the entries whose last day has passed, and staff all waiting entries."""
+    return f"{last}#{entry_id}"
+
+
+def waitlist_notice(token_hash: str) -> Key:
+    """A time a waiting entry was emailed about, keyed by the hash of the link's secret token."""
+    return _key(f"WAITNOTE#{token_hash}", "WAITNOTE")

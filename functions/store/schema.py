@@ -15,7 +15,10 @@ KEY_ATTRIBUTES = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", 
 # gsi3: the staff calendar: appointments that hold time, by start, with what a calendar block
 # shows (the client's name, never their date of birth, contact details or comments).
 # gsi4: reminders, keys only: every confirmed appointment by start, so that the reminders due in
-# a window of time are one key range per reminder hour (start - hours before).
+# a window of time are one key range per reminder hour (start - hours before). (v2) Overloaded with
+# `WAITEND`: every waiting entry of the waitlist by its last day (the scheduled job drops those
+# whose last day has passed; staff list them all).
+# gsi1 (v2) also holds `WAITLIST#<type>`: the waiting entries of a type, oldest first (matching).
 CALENDAR_ATTRIBUTES = (
     "id",
     "status",
@@ -118,5 +121,36 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     # The expiry job: open offers past their hold (the index), expired with their times and
     # claims released.
     "expiry": {"read": ("OFFER#*",), "write": ("OFFER#*", "CLAIM#*"), GSI4: ("OFFERS",)},
+}
+# (v2) The waitlist. Its public and client routes: join (the entry, its address's tally, the
+# idempotency record) and read a time emailed (the notice by its token's hash; held time).
+ACCESS["waitlist"] = {
+    # WAIT#*: a retried transaction reads back whether its lost first attempt was applied.
+    "read": ("PRACTICE", "USER#*", "CLIENT#*", "IDEM#*", "WAIT#*", "WAITNOTE#*"),
+    "write": ("WAIT#*", "TALLY#*", "IDEM#*"),
+    GSI2: ("BUSY",),
+}
+# Staff: list the waiting entries (keys from gsi4 `WAITEND`, then the entries) and remove one.
+ACCESS["waitlistreview"] = {
+    "read": ("WAIT#*",),
+    "write": ("WAIT#*", "TALLY#*"),
+    GSI4: ("WAITEND",),
+}
+# The stream consumer that emails waiting entries about freed times: held time (gsi2), the
+# entries of a type (gsi1), its ledger claims and the notices behind the links. On an entry it
+# may only count the emails (WAITLIST_NOTIFY_ATTRIBUTES, a statement of its own in the stack).
+ACCESS["waitlistnotify"] = {
+    "read": ("PRACTICE", "SENT#*"),
+    "write": ("SENT#*", "WAITNOTE#*"),
+    GSI1: ("WAITLIST#*",),
+    GSI2: ("BUSY",),
+}
+WAITLIST_NOTIFY_ATTRIBUTES = ("pk", "sk", "status", "notices")
+# The scheduled job that drops entries whose last day has passed (and gives their address's
+# tally back).
+ACCESS["waitlistexpiry"] = {
+    "read": ("PRACTICE", "WAIT#*"),
+    "write": ("WAIT#*", "TALLY#*"),
+    GSI4: ("WAITEND",),
 }
 NOTIFY_REQUEST_ATTRIBUTES = ("pk", "sk", "notification", "notifiedVersion")

@@ -281,14 +281,20 @@ def test_functions_are_python_313_on_arm_with_limits_and_tracing(template):
         for k, v in resources(template, "AWS::Lambda::Function").items()
         if str(v["Properties"].get("Handler", "")).startswith("functions.")
     }
-    assert len(functions) == len(FUNCTIONS) + 3  # the API's functions, notify, reminders, expiry
+    # the API's functions, notify, reminders, the offer expiry, and the waitlist's consumer and job
+    assert len(functions) == len(FUNCTIONS) + 5
     for props in functions.values():
         assert props["Runtime"] == "python3.13"
         assert props["Architectures"] == ["arm64"]
         assert props["TracingConfig"] == {"Mode": "Active"}
         assert props["MemorySize"] >= 512
         # Behind the API, within API Gateway's 29 seconds; a scheduled run within its schedule
-        limit = 300 if props["Handler"].startswith("functions.jobs.") else 30
+        limit = {
+            "functions.jobs.reminders.handler": 300,
+            "functions.jobs.offers.handler": 300,
+            "functions.jobs.waitlist.handler": 300,
+            "functions.waitlist.handler.handler": 60,
+        }.get(props["Handler"], 30)
         assert props["Timeout"] <= limit
         assert props["ReservedConcurrentExecutions"] >= 1
         assert props["LoggingConfig"]["LogGroup"]
@@ -348,6 +354,10 @@ def test_every_table_permission_is_limited_by_leading_keys(template):
         "notify",
         "calendar",
         "reminders",
+        "waitlist",
+        "waitlistreview",
+        "waitlistnotify",
+        "waitlistexpiry",
     ):
         for statement in _dynamodb_statements(template, name):
             assert "dynamodb:LeadingKeys" in json.dumps(statement.get("Condition", {})), (name, statement)
@@ -495,8 +505,10 @@ def test_outputs_for_the_portal_and_sign_in(template):
 
 def test_alarms_on_every_function_error_and_throttle(template):
     alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
-    assert sum(a.get("MetricName") == "Errors" for a in alarms) == len(FUNCTIONS) + 3
-    assert sum(a.get("MetricName") == "Throttles" for a in alarms) == len(FUNCTIONS) + 3
+    # the API's functions, notify, reminders, the offer expiry, and the waitlist's consumer and job
+    background = 5
+    assert sum(a.get("MetricName") == "Errors" for a in alarms) == len(FUNCTIONS) + background
+    assert sum(a.get("MetricName") == "Throttles" for a in alarms) == len(FUNCTIONS) + background
 
 
 def test_an_unacknowledged_finding_fails_the_synth(tmp_path):
@@ -802,7 +814,7 @@ def test_a_reminder_not_sent_and_a_job_that_stopped_running_raise_alarms(templat
         assert f'$.message = "{message}"' in reminder_filter["Properties"]["FilterPattern"]
     alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
     assert any(a.get("MetricName") == "RemindersNotSent" and a.get("AlarmActions") for a in alarms)
-    [stopped] = [a for a in alarms if a.get("MetricName") == "Invocations"]
+    [stopped] = [a for a in alarms if a.get("MetricName") == "Invocations" and a["Period"] == 15 * 60]
     assert stopped["ComparisonOperator"] == "LessThanThreshold"
     assert stopped["TreatMissingData"] == "breaching"
     assert stopped["Period"] == 15 * 60
@@ -839,3 +851,121 @@ def test_a_schedule_runs_the_expiry_job_every_five_minutes(template):
     statements = _dynamodb_statements(template, "expiry")
     [query] = [s for s in statements if _actions(s) == ["dynamodb:Query"]]
     assert query["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["OFFERS"]
+
+
+# ---- (v2) the waitlist --------------------------------------------------------------------------
+
+
+def _leading(statement: dict[str, Any]) -> list[str]:
+    return list(statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"])
+
+
+def test_the_waitlist_consumer_reads_the_stream_with_its_own_filter_and_failure_queue(template):
+    mappings = resources(template, "AWS::Lambda::EventSourceMapping")
+    functions = resources(template, "AWS::Lambda::Function")
+    [consumer] = [
+        k for k, v in functions.items() if v["Properties"]["Handler"] == "functions.waitlist.handler.handler"
+    ]
+    [mapping] = [
+        m["Properties"] for m in mappings.values() if m["Properties"]["FunctionName"] == {"Ref": consumer}
+    ]
+    pattern = json.loads(mapping["FilterCriteria"]["Filters"][0]["Pattern"])
+    # Only changes and removals of records that held time (notify sees none of them, and this none
+    # of notify's)
+    assert pattern == {
+        "eventName": ["MODIFY", "REMOVE"],
+        "dynamodb": {"OldImage": {"gsi2pk": {"S": ["BUSY"]}}},
+    }
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["MaximumRetryAttempts"] == 10
+    queue = mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+    assert queue.startswith("WaitlistFailures")
+    # and its failure queue is alarmed
+    alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
+    assert any(
+        a.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        and a["Dimensions"][0]["Value"] == {"Fn::GetAtt": [queue, "QueueName"]}
+        for a in alarms
+    )
+    # and a waitlist email given up on raises an alarm
+    filters = resources(template, "AWS::Logs::MetricFilter")
+    [not_sent] = [
+        f
+        for f in filters.values()
+        if f["Properties"]["MetricTransformations"][0]["MetricName"] == "WaitlistEmailsNotSent"
+    ]
+    assert '$.message = "waitlist email refused"' in not_sent["Properties"]["FilterPattern"]
+    assert any(a.get("MetricName") == "WaitlistEmailsNotSent" and a.get("AlarmActions") for a in alarms)
+
+
+def test_the_waitlist_consumer_may_only_count_an_entrys_emails_and_write_its_claims_and_links(template):
+    statements = _dynamodb_statements(template, "waitlistnotify")
+    queries = {
+        json.dumps(s["Resource"]): _leading(s) for s in statements if _actions(s) == ["dynamodb:Query"]
+    }
+    assert sorted(queries.values()) == [["BUSY"], ["WAITLIST#*"]]
+    writes = [s for s in statements if "dynamodb:PutItem" in _actions(s)]
+    assert [_leading(w) for w in writes] == [["SENT#*", "WAITNOTE#*"]]
+    [on_entries] = [s for s in statements if "WAIT#*" in json.dumps(s.get("Condition", {}))]
+    assert _actions(on_entries) == ["dynamodb:UpdateItem"]
+    assert on_entries["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"] == [
+        "pk",
+        "sk",
+        "status",
+        "notices",
+    ]
+    reads = [s for s in statements if "dynamodb:GetItem" in _actions(s)]
+    assert [_leading(r) for r in reads] == [["PRACTICE", "SENT#*"]]
+    ses = [
+        s for s in _policy_of(template, "waitlistnotify") if any(a.startswith("ses:") for a in _actions(s))
+    ]
+    assert [sorted(_actions(s)) for s in ses] == [["ses:SendEmail", "ses:SendRawEmail"]]
+
+
+def test_an_hourly_schedule_runs_the_waitlist_job_which_touches_only_entries_and_tallies(template):
+    functions = resources(template, "AWS::Lambda::Function")
+    [job] = [
+        k for k, v in functions.items() if v["Properties"]["Handler"] == "functions.jobs.waitlist.handler"
+    ]
+    [rule] = [
+        r["Properties"]
+        for r in resources(template, "AWS::Events::Rule").values()
+        if r["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [job, "Arn"]}
+    ]
+    assert rule["ScheduleExpression"] == "rate(1 hour)"
+    template.has_resource_properties(
+        "AWS::Lambda::Permission",
+        {"Principal": "events.amazonaws.com", "FunctionName": {"Fn::GetAtt": [job, "Arn"]}},
+    )
+    statements = _dynamodb_statements(template, "waitlistexpiry")
+    [query] = [s for s in statements if _actions(s) == ["dynamodb:Query"]]
+    assert "/index/gsi4" in json.dumps(query["Resource"])
+    assert _leading(query) == ["WAITEND"]
+    writes = [s for s in statements if "dynamodb:UpdateItem" in _actions(s)]
+    assert [_leading(w) for w in writes] == [["WAIT#*", "TALLY#*"]]
+    assert not any("dynamodb:Scan" in _actions(s) for s in statements)
+    # and a job that stopped running raises an alarm
+    alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
+    [stopped] = [
+        a
+        for a in alarms
+        if a.get("MetricName") == "Invocations" and a["Dimensions"][0]["Value"] == {"Ref": job}
+    ]
+    assert (stopped["ComparisonOperator"], stopped["TreatMissingData"]) == ("LessThanThreshold", "breaching")
+
+
+def test_the_waitlists_routes_have_least_privilege(template):
+    public = _dynamodb_statements(template, "waitlist")
+    assert sorted(k for s in public if "dynamodb:PutItem" in _actions(s) for k in _leading(s)) == [
+        "IDEM#*",
+        "TALLY#*",
+        "WAIT#*",
+    ]
+    staff = _dynamodb_statements(template, "waitlistreview")
+    [query] = [s for s in staff if _actions(s) == ["dynamodb:Query"]]
+    assert _leading(query) == ["WAITEND"]
+    # the public waitlist form is rate-limited and bot-checked like the request form
+    challenge = {r["Name"]: r for r in _acl(template)["Rules"]}["PublicRequestChallenge"]
+    searched = [(m["PositionalConstraint"], m["SearchString"]) for m in _byte_matches(challenge["Statement"])]
+    assert ("ENDS_WITH", "/waitlist") in searched

@@ -112,7 +112,12 @@ class World:
     appointment_a: str  # client A's confirmed session, day at 10:00 with c-rivera
     pending_a: str  # client A's pending request for a session, day at 14:00 with c-rivera
     not_sent: str  # the approved request of appointment_a, whose confirmation SES refused
-    offer_token: str  # the link of the time offered to a new client instead of their request: 13:00
+    # the link of the time offered to a new client instead of their request: 13:00 with c-rivera
+    offer_token: str = ""
+    # (v2) the waitlist, which the World's practice keeps: a stranger's waiting entry, and the
+    # link's token of a time (day at 16:00 with c-okafor) it was emailed about
+    waitlist_entry: str = ""
+    waitlist_token: str = ""
 
 
 def build_world() -> World:
@@ -150,10 +155,54 @@ def build_world() -> World:
             who=STAFF,
         )
     assert denied.status == 200, denied.body
-    return World(day, appointment, made.body["request"]["id"], approved.id, WORLD_OFFER_TOKEN)
+    entry, token = _world_waitlist(day)
+    return World(
+        day,
+        appointment,
+        made.body["request"]["id"],
+        approved.id,
+        offer_token=WORLD_OFFER_TOKEN,
+        waitlist_entry=entry,
+        waitlist_token=token,
+    )
 
 
 WORLD_OFFER_TOKEN = "world-offer-link-token-00000001"
+
+
+WAITLIST_TOKEN = "world-waitlist-link-token-0123456789"
+
+
+def _world_waitlist(day: date) -> tuple[str, str]:
+    """The waitlist turned on, a stranger waiting for a session, and the notice behind a link
+    about a time (as the waitlist function leaves one after emailing it)."""
+    from datetime import timedelta
+
+    from functions.scheduling.waitlist import token_hash
+    from functions.store.waitlist import Notice, WaitlistStore
+
+    aws.store().update_config(
+        lambda c: c.model_copy(update={"scheduling": c.scheduling.model_copy(update={"waitlist": True})})
+    )
+    joined = call("POST", "/waitlist", waitlist_entry(day))
+    assert joined.status == 201, joined.body
+    entry = str(joined.body["entry"]["id"])
+    start = datetime.fromisoformat(at(day, 16))
+    WaitlistStore(aws.store()).put_notice(
+        token_hash(WAITLIST_TOKEN), Notice(entry, "c-okafor", "session", start, start + timedelta(minutes=50))
+    )
+    return entry, WAITLIST_TOKEN
+
+
+def waitlist_entry(day: date, **person: str) -> dict[str, Any]:
+    """A body of POST /waitlist: a stranger (by default) waiting for a session around `day`."""
+    return {
+        "clientType": "existing",
+        "appointmentTypeId": "session",
+        "from": day.isoformat(),
+        "to": day.isoformat(),
+        **(person or STRANGER),
+    }
 
 
 def _raw_items() -> dict[tuple[str, str], dict[str, Any]]:
@@ -327,6 +376,22 @@ EXAMPLES: dict[tuple[str, str], Callable[[World], Example]] = {
         f"/offers/{w.offer_token}/accept", {"start": at(w.day, 13)}
     ),
     ("GET", "/openapi.json"): lambda w: Example("/openapi.json"),
+    # (v2) the waitlist
+    ("POST", "/waitlist"): lambda w: Example(
+        "/waitlist", waitlist_entry(w.day, **{**STRANGER, "email": "waiting@example.org"})
+    ),
+    ("POST", "/me/waitlist"): lambda w: Example(
+        "/me/waitlist",
+        {
+            "appointmentTypeId": "session",
+            "clinicianId": "c-okafor",
+            "from": w.day.isoformat(),
+            "to": w.day.isoformat(),
+        },
+    ),
+    ("GET", "/waitlist/{token}"): lambda w: Example(f"/waitlist/{w.waitlist_token}"),
+    ("GET", "/staff/waitlist"): lambda w: Example("/staff/waitlist"),
+    ("DELETE", "/staff/waitlist/{id}"): lambda w: Example(f"/staff/waitlist/{w.waitlist_entry}"),
 }
 
 

@@ -17,12 +17,14 @@ from functions import aws
 from functions.api.routes import ROUTES, Access, Route
 from tests.integration.conftest import CLIENT_A, CLIENT_B, STAFF, Answer, at, call, new_request
 from tests.integration.support import (  # noqa: F401 (fixtures)
+    STRANGER,
     Who,
     World,
     _shared_world_fixture,
     _world_fixture,
     dynamodb_calls,
     example,
+    waitlist_entry,
 )
 
 KEY = {"Idempotency-Key": "budget-key-1"}
@@ -111,6 +113,24 @@ def _nothing(world: World) -> None:
 def _accepted(world: World) -> None:
     taken = call("POST", f"/offers/{world.offer_token}/accept", {"start": at(world.day, 13)})
     assert taken.status == 201, taken.body
+
+
+_WAITER = {**STRANGER, "email": "waiter@example.org"}
+
+
+def _my_entry(world: World) -> dict[str, Any]:
+    return {"appointmentTypeId": "session", "from": world.day.isoformat(), "to": world.day.isoformat()}
+
+
+def _waitlist_full(world: World) -> None:
+    for _ in range(3):
+        assert call("POST", "/waitlist", waitlist_entry(world.day, **_WAITER)).status == 201
+
+
+def _long_waitlist(world: World) -> None:
+    for n in range(20):
+        waiter = {**STRANGER, "email": f"waiter{n}@example.org"}
+        assert call("POST", "/waitlist", waitlist_entry(world.day, **waiter)).status == 201
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -274,6 +294,38 @@ OPERATIONS: dict[str, Operation] = {
             ),
         ),
     ),
+    # (v2) the waitlist
+    "POST /waitlist": Operation(
+        2, 201, _then(_nothing, lambda w: call("POST", "/waitlist", waitlist_entry(w.day, **_WAITER)))
+    ),
+    "POST /waitlist with Idempotency-Key": Operation(
+        2,
+        201,
+        _then(_nothing, lambda w: call("POST", "/waitlist", waitlist_entry(w.day, **_WAITER), headers=KEY)),
+    ),
+    "POST /waitlist, replay": Operation(
+        2, 201, _replay("/waitlist", lambda w: waitlist_entry(w.day, **_WAITER), None)
+    ),
+    "POST /waitlist, full (409)": Operation(
+        2, 409, _then(_waitlist_full, lambda w: call("POST", "/waitlist", waitlist_entry(w.day, **_WAITER)))
+    ),
+    "POST /me/waitlist": Operation(
+        3, 201, _then(_nothing, lambda w: call("POST", "/me/waitlist", _my_entry(w), who=CLIENT_B))
+    ),
+    "POST /me/waitlist with Idempotency-Key": Operation(
+        3,
+        201,
+        _then(_nothing, lambda w: call("POST", "/me/waitlist", _my_entry(w), who=CLIENT_B, headers=KEY)),
+    ),
+    "GET /waitlist/{token}": Operation(
+        2, 200, _then(_busy_practice, lambda w: call("GET", f"/waitlist/{w.waitlist_token}"))
+    ),
+    "GET /staff/waitlist, 20 entries": Operation(
+        2, 200, _then(_long_waitlist, lambda w: call("GET", "/staff/waitlist", who=STAFF))
+    ),
+    "DELETE /staff/waitlist/{id}": Operation(
+        2, 204, _then(_nothing, lambda w: call("DELETE", f"/staff/waitlist/{w.waitlist_entry}", who=STAFF))
+    ),
 }
 
 
@@ -414,3 +466,83 @@ def test_the_reminder_job_reads_only_the_due_reminders_and_claims_each_once(worl
         2 + batches + 2 * due,
         calls.names[:3],
     )
+
+
+# ---- (v2) the waitlist's stream consumer and job ---------------------------------------------------
+
+
+@pytest.mark.parametrize("waiting", [1, 30])
+def test_a_freed_time_costs_a_read_of_its_holds_a_query_per_type_and_five_calls_per_email(
+    world: World, waiting: int
+):
+    import boto3
+
+    from functions.store.waitlist import Freed
+    from functions.waitlist import handler as waitlist_function
+
+    boto3.client("ses").verify_email_identity(EmailAddress=aws.settings().sender_email)
+    # Given client A's session at 10:00 cancelled, and `waiting` entries for sessions that day
+    # (the World's stranger among them)
+    for n in range(waiting - 1):
+        waiter = {**STRANGER, "email": f"waiting{n}@example.org"}
+        assert call("POST", "/waitlist", waitlist_entry(world.day, **waiter)).status == 201
+    cancelled = call("POST", f"/staff/appointments/{world.appointment_a}/cancel", {}, who=STAFF)
+    assert cancelled.status == 200
+    start = datetime.fromisoformat(at(world.day, 10))
+    freed = Freed(
+        "c-rivera", start, start + timedelta(minutes=50), (f"APPT#{world.appointment_a}", "APPT"), None
+    )
+
+    # When the waitlist function tells the waiting entries
+    with dynamodb_calls() as calls:
+        tried = waitlist_function.tell(freed, "budget", datetime.now(UTC))
+
+    # Then: the configuration, the holds around the time (one Query of gsi2), one Query of gsi1 per
+    # type the time opened (a session and an intake), and per email a claim, the day's count, the
+    # entry's count, the link's notice and the settled claim; no Scan, nothing per entry not told
+    emails = min(waiting, 3)
+    assert [outcome for *_, outcome in tried] == ["sent"] * emails
+    assert calls.names[:2] == ["GetItem", "Query"]
+    assert calls.names.count("Query") == 3
+    assert calls.names.count("GetItem") == 1
+    assert len(calls) == 4 + 5 * emails
+    MEASURED[f"waitlist function, a freed time, {waiting} waiting"] = (
+        len(calls),
+        4 + 5 * emails,
+        calls.names[:4],
+    )
+
+
+@pytest.mark.parametrize("after_their_day", [False, True], ids=["none passed", "21 passed"])
+def test_the_waitlist_job_reads_only_the_entries_whose_last_day_has_passed(
+    world: World, after_their_day: bool
+):
+    from functions.jobs import waitlist as expiry
+
+    # Given 21 entries whose last day is the World's day (a week or more away)
+    for n in range(20):
+        waiter = {**STRANGER, "email": f"later{n}@example.org"}
+        assert call("POST", "/waitlist", waitlist_entry(world.day, **waiter)).status == 201
+
+    # When the job runs now (none has passed), or the day after theirs (all 21 have)
+    now = datetime.now(UTC)
+    if after_their_day:
+        now = datetime.combine(world.day + timedelta(days=1), datetime.min.time(), tzinfo=UTC) + timedelta(
+            hours=6
+        )
+    with dynamodb_calls() as calls:
+        outcomes = expiry.run(aws.store(), now)
+
+    # Then: the configuration and one Query of gsi4 `WAITEND` up to today; when any has passed, a
+    # batch read of them and one transaction each. Nothing is read of the entries still waiting.
+    dropped = 21 if after_their_day else 0
+    assert outcomes == ({"dropped": dropped} if dropped else {})
+    assert "Scan" not in calls.names
+    expected = 2 + (1 + dropped if dropped else 0)
+    assert calls.names == [
+        "GetItem",
+        "Query",
+        *(["BatchGetItem"] if dropped else []),
+        *["TransactWriteItems"] * dropped,
+    ]
+    MEASURED[f"waitlist job, {dropped} passed of 21"] = (len(calls), expected, calls.names[:3])

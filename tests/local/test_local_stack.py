@@ -650,7 +650,9 @@ def test_dev_tick_runs_the_jobs_as_if_it_were_then_and_a_reminder_goes_out_once(
     ]
 
     # Then each run says what ran, and the client has one reminder
-    assert [(status, body) for status, body, _ in answers] == [(200, {"ran": ["reminders", "offers"]})] * 3
+    assert [(status, body) for status, body, _ in answers] == [
+        (200, {"ran": ["reminders", "offers", "waitlist"]})
+    ] * 3
     reminders = [
         e for e in emails_to(http, address, 2, timeout=1) if e["subject"].startswith("Appointment reminder")
     ]

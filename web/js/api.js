@@ -42,7 +42,7 @@ async function botCheckToken() {
   return (await integration).getToken();
 }
 
-const CHECKED = new Set(["POST /requests"]);
+const CHECKED = new Set(["POST /requests", "POST /waitlist"]);
 
 // POSTs carry an Idempotency-Key, so that a retried click never makes a second request.
 export async function api(path, options = {}) {

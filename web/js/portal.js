@@ -7,10 +7,14 @@ import { el } from "./dom.js";
 import { markFields, refuse, showError } from "./forms.js";
 import { showOffer } from "./offer.js";
 import { readablePhone, telHref } from "./phone.js";
+import { mount as mountWaitlist } from "./waitlist.js";
 import { addDays, formatDateRange, formatDateTime, formatDay, formatTime, localDate, today } from "./zone.js";
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ["home", "choose", "times-panel", "review", "details-form", "done", "sign-in", "appointments", "appointment", "offer"];
+const VIEWS = [
+  "home", "choose", "times-panel", "review", "details-form", "done", "sign-in", "appointments", "appointment",
+  "offer", "waitlist", "waitlist-done", "waitlist-time",
+];
 const BIRTH_PARTS = ["birth-month", "birth-day", "birth-year"];
 const STATUS_WORDS = {
   requested: "Requested, awaiting the practice",
@@ -32,7 +36,9 @@ const state = {
   appointment: null,
   afterSignIn: null,
   newPassword: null,
+  waitlistTime: null, // the time an email's waitlist link shows
 };
+let waitlist = null;
 
 function show(name) {
   for (const view of VIEWS) $(`view-${view}`).hidden = view !== name;
@@ -158,6 +164,7 @@ async function loadWeek() {
   // (portal.css); a day with none says so in one short line. A week with none at all says so once.
   if (found.slots.length) for (const [day, slots] of byDay) week.append(dayOfTimes(day, slots));
   $("no-times").hidden = found.slots.length > 0;
+  waitlist.offer();
 }
 
 function dayOfTimes(day, slots) {
@@ -450,10 +457,13 @@ async function start() {
   $("keep-appointment").addEventListener("click", () => { $("cancel-confirm").hidden = true; });
   $("confirm-cancel").addEventListener("click", (e) => busy(e.currentTarget, confirmCancel));
   $("back-to-list").addEventListener("click", appointments);
+  waitlist = mountWaitlist({ state, show, review, loadWeek, home, message, zone, typeName });
   const offered = /^#offer\/([A-Za-z0-9_-]{1,128})$/.exec(window.location.hash);
   if (offered) {
     refreshNav();
     await showOffer(offered[1], show, state.portal.practice.timeZone);
+  } else if (waitlist.route()) {
+    refreshNav();
   } else if (window.location.hash === "#request" && state.portal.scheduling.enabled) {
     refreshNav();
     await startRequest();

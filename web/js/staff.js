@@ -13,6 +13,7 @@ import { mount as mountQueue } from "./staff/queue.js";
 import { mount as mountSecondFactor } from "./staff/second-factor.js";
 import { mount as mountSettings } from "./staff/settings.js";
 import { mount as mountTypes } from "./staff/types.js";
+import { mount as mountWaitlist } from "./staff/waitlist.js";
 
 // Each panel: its section's id (its link in the header is nav-<id>) and its module's mount.
 const PANELS = [
@@ -22,6 +23,7 @@ const PANELS = [
   ["types", mountTypes],
   ["clinicians", mountClinicians],
   ["clients", mountClients],
+  ["waitlist", mountWaitlist],
 ];
 
 const $ = (id) => document.getElementById(id);
