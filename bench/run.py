@@ -235,7 +235,7 @@ def load_handlers() -> None:
 
     from functions.api.routes import FUNCTIONS
 
-    for module in (*FUNCTIONS.values(), "functions.notify.handler"):
+    for module in (*FUNCTIONS.values(), "functions.notify.handler", "functions.jobs.reminders"):
         importlib.import_module(module)
 
 

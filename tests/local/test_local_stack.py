@@ -570,62 +570,6 @@ def test_head_of_a_get_route_is_a_405_and_an_unknown_path_a_404(http):
     assert "Allow" not in headers
 
 
-def test_aws_endpoint_url_points_at_a_separate_moto_server():
-    from moto.server import ThreadedMotoServer
-
-    from functions.local.embedded import serialize_moto_writes
-
-    serialize_moto_writes()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    os.environ["AWS_ENDPOINT_URL"] = endpoint
-    try:
-        stack = LocalStack(port=0, empty=True).start()
-        try:
-            http = Http(stack.url)
-            assert http("GET", "/portal")[0] == 200
-            assert http("GET", "/config.json")[1]["cognitoEndpoint"] == f"{stack.url}/cognito"
-            tables = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1").list_tables()
-            assert (
-                "client-portal-local" in tables["TableNames"]
-                or os.environ["TABLE_NAME"] in tables["TableNames"]
-            )
-        finally:
-            stack.stop()
-    finally:
-        os.environ.pop("AWS_ENDPOINT_URL", None)
-        moto.stop()
-
-
-def test_stop_releases_the_port():
-    stack = LocalStack(port=0, empty=True, state_file=None).start()
-    port = stack.port
-    stack.stop()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", port))
-
-
-def test_a_new_embedded_stack_starts_from_its_own_state(monkeypatch):
-    # Embedded stacks both: not pointed at the endpoint of this module's running stack.
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    first = LocalStack(port=0, state_file=None).start()
-    client = sign_in(Http(first.url), *CLIENT)
-    appointment = Http(first.url)("GET", "/me/appointments", token=client)[1]["next"]
-    Http(first.url)("POST", f"/me/appointments/{appointment['id']}/cancel", {}, token=client)
-    first.stop()
-
-    second = LocalStack(port=0, state_file=None).start()
-    try:
-        http = Http(second.url)
-        mine = http("GET", "/me/appointments", token=sign_in(http, *CLIENT))[1]
-        assert mine["next"]["status"] == "confirmed"
-        assert any("table" in line and "created" in line for line in second.lines)
-    finally:
-        second.stop()
-
-
 # ---- (v2) scheduled jobs ------------------------------------------------------------------------
 
 
@@ -703,3 +647,62 @@ def test_the_local_stack_runs_the_jobs_on_its_own_timer(monkeypatch):
     # Three runs, each at the real time it ran
     assert len(ran) == 3
     assert before <= ran[0] <= ran[1] <= ran[2] <= datetime.now(UTC)
+
+
+# ---- stacks of their own (they change the process's environment: keep them last) ----------------
+
+
+def test_aws_endpoint_url_points_at_a_separate_moto_server():
+    from moto.server import ThreadedMotoServer
+
+    from functions.local.embedded import serialize_moto_writes
+
+    serialize_moto_writes()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    try:
+        stack = LocalStack(port=0, empty=True).start()
+        try:
+            http = Http(stack.url)
+            assert http("GET", "/portal")[0] == 200
+            assert http("GET", "/config.json")[1]["cognitoEndpoint"] == f"{stack.url}/cognito"
+            tables = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1").list_tables()
+            assert (
+                "client-portal-local" in tables["TableNames"]
+                or os.environ["TABLE_NAME"] in tables["TableNames"]
+            )
+        finally:
+            stack.stop()
+    finally:
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+        moto.stop()
+
+
+def test_stop_releases_the_port():
+    stack = LocalStack(port=0, empty=True, state_file=None).start()
+    port = stack.port
+    stack.stop()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))
+
+
+def test_a_new_embedded_stack_starts_from_its_own_state(monkeypatch):
+    # Embedded stacks both: not pointed at the endpoint of this module's running stack.
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    first = LocalStack(port=0, state_file=None).start()
+    client = sign_in(Http(first.url), *CLIENT)
+    appointment = Http(first.url)("GET", "/me/appointments", token=client)[1]["next"]
+    Http(first.url)("POST", f"/me/appointments/{appointment['id']}/cancel", {}, token=client)
+    first.stop()
+
+    second = LocalStack(port=0, state_file=None).start()
+    try:
+        http = Http(second.url)
+        mine = http("GET", "/me/appointments", token=sign_in(http, *CLIENT))[1]
+        assert mine["next"]["status"] == "confirmed"
+        assert any("table" in line and "created" in line for line in second.lines)
+    finally:
+        second.stop()
