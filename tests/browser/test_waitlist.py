@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from tests.browser.accessibility import no_accessibility_violations
 from tests.browser.conftest import outbox, screenshot
+from tests.browser.portal import fill_date_of_birth
 from tests.browser.staff import http, sign_in_as_staff
 
 NY = ZoneInfo("America/New_York")
@@ -136,7 +137,7 @@ def test_a_client_joins_the_waitlist_and_requests_a_time_staff_freed(
     details = page.locator("#request-form")
     details.get_by_label("First Name").fill(WAITER["firstName"])
     details.get_by_label("Last Name").fill(WAITER["lastName"])
-    details.get_by_label("Date of Birth").fill(WAITER["dateOfBirth"])
+    fill_date_of_birth(details, WAITER["dateOfBirth"])
     details.get_by_label("Email").fill(WAITER["email"])
     details.get_by_label("Mobile Phone").fill(WAITER["mobilePhone"])
     page.get_by_role("button", name="Submit Request").click()
