@@ -438,8 +438,11 @@ class OpenApiDocument(BaseModel):
 
 
 class MyWaitlistIn(In):
-    """What a signed-in client asks the waitlist for; the client is known."""
+    """What a signed-in client asks the waitlist for; the client is known. `clientType` may be
+    left out: the appointment type decides it, as for a signed-in client's request; when given,
+    it must agree with the type (else 422 `appointmentTypeId`, as on `POST /waitlist`)."""
 
+    clientType: ClientType | None = None
     appointmentTypeId: Id
     clinicianId: Id | None = None
     from_: Day = Field(alias="from")
@@ -448,7 +451,7 @@ class MyWaitlistIn(In):
 
 
 class WaitlistIn(MyWaitlistIn):
-    clientType: ClientType
+    clientType: ClientType  # required without an account
     firstName: Name
     lastName: Name
     dateOfBirth: DateOfBirth

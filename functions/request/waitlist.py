@@ -91,8 +91,8 @@ def post_my_waitlist(body: Annotated[MyWaitlistIn, Body()]) -> Response[str]:
         snapshot.config,
         entry_id=waitlist.new_entry_id(),
         now=call.now,
-        # The type decides, as for a signed-in client's request.
-        client_type=kind.clientType if kind else "existing",
+        # The type decides, as for a signed-in client's request; a clientType sent must agree.
+        client_type=body.clientType or (kind.clientType if kind else "existing"),
         type_id=body.appointmentTypeId,
         clinician_id=body.clinicianId,
         first=body.from_,

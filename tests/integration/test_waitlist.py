@@ -289,6 +289,27 @@ def test_a_signed_in_client_joins_as_the_client_record_says(waitlist):
     assert listed["client"]["email"] == CLIENT_A["email"]
 
 
+def test_a_signed_in_client_may_send_the_client_type_the_type_has(waitlist):
+    # The contract's body is POST /waitlist's without the personal fields, so clientType may come
+    body = {"appointmentTypeId": "session", "from": TODAY.isoformat(), "to": TODAY.isoformat()}
+    answer = call("POST", "/me/waitlist", {**body, "clientType": "existing"}, who=CLIENT_A)
+    assert answer.status == 201, answer.body
+    assert answer.body["entry"]["clientType"] == "existing"
+
+
+def test_a_client_type_that_disagrees_with_the_type_is_a_422_and_changes_nothing(waitlist):
+    before = table_items()
+    body = {"appointmentTypeId": "session", "from": TODAY.isoformat(), "to": TODAY.isoformat()}
+    answer = call("POST", "/me/waitlist", {**body, "clientType": "new"}, who=CLIENT_A)
+    assert_error(answer, 422, field="appointmentTypeId")
+    assert_error(
+        call("POST", "/me/waitlist", {**body, "clientType": "returning"}, who=CLIENT_A),
+        422,
+        field="clientType",
+    )
+    assert table_items() == before
+
+
 @pytest.mark.parametrize("who", [STAFF, UNLINKED], ids=["staff", "unlinked"])
 def test_an_account_that_is_not_a_client_cannot_join_as_one(waitlist, who):
     body = {"appointmentTypeId": "session", "from": TODAY.isoformat(), "to": TODAY.isoformat()}
