@@ -54,6 +54,9 @@ class Claim:
     state: Literal["claimed", "done", "busy", "orphaned"]
     attempts: int = 0
     last_error: str | None = None
+    # Who settled it, when `done`: the waitlist tells a redelivery of its own record from
+    # another freeing of the same time by it.
+    settled_by: str | None = None
 
 
 def _epoch(instant: datetime) -> int:
@@ -100,7 +103,7 @@ class Ledger:
                 raise
             held: dict[str, Any] = old_item(exc) or self._get(change_key) or {}
             state = held.get("state", {}).get("S")
-            return Claim("done") if state in SETTLED else Claim("busy")
+            return Claim("done", settled_by=_text(held, "owner")) if state in SETTLED else Claim("busy")
         before = answer.get("Attributes", {})
         attempts = len({*before.get("owners", {}).get("SS", []), owner})
         if _text(before, "state") == "sending" and _text(before, "owner") != owner:
@@ -126,6 +129,23 @@ class Ledger:
             )
         except ClientError as exc:
             # Another owner took the claim over after our lease: it is theirs to end.
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+
+    def drop(self, change_key: str, owner: str) -> None:
+        """Take back a claim of an email that is not sent now but may be later (a waitlist
+        entry that had its emails for the day): as if it had never been claimed. Only its owner's
+        claim is dropped; a retry whose first answer was lost finds it gone and is done."""
+        try:
+            call(
+                self.client.delete_item,
+                TableName=self.table,
+                Key=keys.sent(change_key),
+                ConditionExpression="#o = :me AND #s = :sending",
+                ExpressionAttributeNames={"#s": "state", "#o": "owner"},
+                ExpressionAttributeValues={":me": {"S": owner}, ":sending": {"S": "sending"}},
+            )
+        except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from functions.scheduling import claims
 from functions.scheduling.config import MAX_DURATION_MINUTES, PracticeConfig
 from functions.scheduling.slots import Busy
 from functions.scheduling.waitlist import EMAILS_PER_DAY, MAX_WAITING, Candidate, WaitlistEntry, email_contact
@@ -292,6 +293,15 @@ class WaitlistStore:
             if held_by == clinician_id and held_end > start and held_start < end:
                 found.append(Busy(held_by, held_start, held_end))
         return found
+
+    def claimed(self, clinician_id: str, start: datetime, end: datetime) -> set[datetime]:
+        """The cells of the clinician between two grid instants that something holds, read
+        consistently from the claim records themselves: what gsi2 may not show yet (a time an
+        accepted offer or a request took a moment ago)."""
+        found = self.store._batch_get(
+            [keys.claim(clinician_id, cell) for cell in claims.cells(start, end)], projection="pk"
+        )
+        return {keys.from_compact(pk.rsplit("#", 1)[1]) for pk, _ in found}
 
     # ---- emails about freed times -------------------------------------------------------------
 

@@ -7,14 +7,18 @@ away, an offer expiring or accepted. For each such record:
 1. **What opened**: the times availability offers now (working hours, time off, notice, horizon,
    the slot grid, every other hold) that overlap the freed interval, for each type the clinician
    offers; the holds are read from gsi2 without the record's own old hold (the index may lag
-   behind the table) and with what the record holds now.
+   behind the table) and with what the record holds now; then a consistent read of those times'
+   claim records drops a time taken a moment ago that the index does not show yet.
 2. **Who is told**: per time, the oldest waiting entries of that type (a Query of gsi1
    `WAITLIST#<type>`, never a Scan) whose clinician (when they named one) and days fit, up to
    `EMAILED_PER_TIME`; an entry is told of one time per freed interval.
 3. **Exactly once**: each email (entry and time) is claimed on the ledger before it is sent, as
-   notify does (`functions/store/ledger.py`); a redelivered record finds it done. An entry's
-   emails are counted per day of the practice (`SENT#waitday#<entry>#<day>`, a set of the
-   emails, so a retry counts once): past `EMAILS_PER_DAY` the next entry is told instead.
+   notify does (`functions/store/ledger.py`); a redelivered record finds it done (and counts
+   it told, so it tells the same entries), another freeing of the same time finds it done by
+   someone else (the entry is not told twice; the next one is told instead). An entry's emails
+   are counted per day of the practice (`SENT#waitday#<entry>#<day>`, a set of the emails, so
+   a retry counts once): past `EMAILS_PER_DAY` the claim is dropped, not settled (the entry may
+   hear of the time on another day), and the next entry is told instead.
 4. **The link**: a random secret of 192 bits; only its SHA-256 is stored (with the time), so a
    read of the table gives nobody a working link.
 
@@ -41,6 +45,7 @@ from botocore.exceptions import ClientError
 
 from functions import aws
 from functions.notify.mail import MAX_ATTEMPTS, PERMANENT, UNCONFIRMED, compose
+from functions.scheduling import claims
 from functions.scheduling.config import PracticeConfig
 from functions.scheduling.slots import Slot
 from functions.scheduling.waitlist import (
@@ -74,8 +79,9 @@ DEFAULT_TIMEOUT = timedelta(seconds=30)
 # A freed interval's holds are read this far around it: a time overlapping it may start up to an
 # appointment's greatest length before it and end as long after.
 AROUND = timedelta(hours=4)
-# What an email about a time came to: told (sent, or sent before, or refused for good: either
-# way the entry had its chance), or passed over (its daily limit, or it left the waitlist).
+# What an email about a time came to: told (sent, or sent for this record before, or refused for
+# good: either way the entry had its chance), or passed over (told of the time by an earlier
+# freeing, its daily limit, or it left the waitlist).
 TOLD = frozenset({"sent", "duplicate", "failed"})
 
 
@@ -165,7 +171,9 @@ def _tell(batch: Batch, freed: Freed, owner: str, now: datetime) -> list[tuple[s
         held.append(freed.now_holds)
     tried: list[tuple[str, Slot, str]] = []
     told_now: set[str] = set()
-    for slot in offered_in(config, freed.clinician_id, freed.start, freed.end, now, held):
+    for slot in _still_free(
+        waitlists, offered_in(config, freed.clinician_id, freed.start, freed.end, now, held)
+    ):
         day = config.local(slot.start).date()
         told = 0
         for entry in waitlists.candidates(slot.type_id, slot.clinician_id, day, day):
@@ -184,6 +192,16 @@ def _tell(batch: Batch, freed: Freed, owner: str, now: datetime) -> list[tuple[s
     return tried
 
 
+def _still_free(waitlists: WaitlistStore, slots: list[Slot]) -> list[Slot]:
+    """The times whose cells nothing claims, by one consistent read of the claim records: gsi2
+    can lag behind a time taken a moment ago (an offer accepted as its other times are freed, a
+    request), and an email must not offer a time that is gone."""
+    if not slots:
+        return []
+    taken = waitlists.claimed(slots[0].clinician_id, min(s.start for s in slots), max(s.end for s in slots))
+    return [s for s in slots if taken.isdisjoint(claims.cells(s.start, s.end))]
+
+
 def _tell_one(
     config: PracticeConfig, waitlists: WaitlistStore, entry: Candidate, slot: Slot, owner: str, now: datetime
 ) -> str:
@@ -191,7 +209,10 @@ def _tell_one(
     key = notice_key(entry.id, slot)
     claim = ledger.claim(key, owner, now, _current().lease)
     if claim.state == "done":
-        return "duplicate"
+        # This record delivered again (it counts as told, so a redelivery tells the same
+        # entries), or an earlier freeing of the same time that told it (then the next entry is
+        # told instead: one email per entry and time).
+        return "duplicate" if _freeing(claim.settled_by) == _freeing(owner) else "told_before"
     if claim.state == "busy":
         raise RecordFailed(key, "SendInProgress")
     if claim.state == "orphaned":
@@ -201,7 +222,8 @@ def _tell_one(
         return "failed"
     try:
         if not waitlists.count_email(entry.id, email_day(config, now), key, now):
-            ledger.settle(key, owner, "skipped", "daily_limit", NOTICE, None, now)
+            # Not settled: the entry may hear of this time when it is freed on another day.
+            ledger.drop(key, owner)
             logger.info("waitlist entry had its emails today", extra={"change": key})
             return "daily_limit"
         if not waitlists.mark_notified(entry.id, key):
@@ -250,6 +272,11 @@ def _tell_one(
     ledger.settle(key, owner, "sent", None, NOTICE, None, now)
     logger.info("waitlist email sent", extra={"change": key, "attempt": claim.attempts})
     return "sent"
+
+
+def _freeing(owner: str | None) -> str | None:
+    """The stream record an owner (`<sequence number>@<invocation>`) worked for."""
+    return owner.split("@", 1)[0] if owner else None
 
 
 def _give_back(key: str, owner: str, attempts: int, code: str, now: datetime) -> str:

@@ -7,17 +7,20 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from functions import aws
 from functions.api.gateway import LocalContext
 from functions.jobs import waitlist as expiry
+from functions.jobs.outcomes import Incomplete
 from functions.local.stream import StreamReader
+from functions.store.waitlist import Freed, WaitlistStore
 from functions.waitlist import handler as waitlist_function
 from functions.waitlist import mapping
 from tests.integration.conftest import (
@@ -33,6 +36,7 @@ from tests.integration.conftest import (
     next_weekday,
 )
 from tests.integration.mail import lose_answers, outbox, to
+from tests.integration.mail import pump as notify_pump
 from tests.integration.support import assert_error, call_in_container, race, table_items
 
 SUBJECT = "A time has opened up - Demo Counseling"
@@ -598,6 +602,58 @@ def test_an_entry_gets_at_most_three_emails_a_day_and_the_next_entry_is_told_ins
     assert [e["notified"] for e in staff_list()] == [3, 3, 3, 1]
 
 
+def test_a_time_freed_again_goes_to_the_next_entries_and_never_twice_to_one(freed):
+    # Given four entries, and the three oldest told of 10:00 when it was freed
+    day = next_weekday(1)
+    appointment = book(day, 10)
+    for n in range(4):
+        join(**person(n))
+    pump(freed)
+    cancel(appointment)
+    pump(freed)
+    assert [len(told(person(n)["email"])) for n in range(4)] == [1, 1, 1, 0]
+
+    # When 10:00 is booked and freed again
+    again = book(day, 10)
+    pump(freed)
+    cancel(again)
+    pump(freed)
+
+    # Then the fourth entry hears of it, and the first three are not told of it twice
+    assert [len(told(person(n)["email"])) for n in range(4)] == [1, 1, 1, 1]
+    assert [e["notified"] for e in staff_list()] == [1, 1, 1, 1]
+
+
+def test_a_time_held_back_by_the_daily_limit_reaches_the_entry_when_freed_on_another_day(freed):
+    # Given four entries, and the three oldest told of three times today: of the fourth time
+    # (13:00) only the fourth entry heard, the others having had their three emails
+    day = next_weekday(1) + timedelta(days=7)
+    appointments = [book(day, hour) for hour in (9, 10, 11, 13)]
+    entries = [join(**person(n)) for n in range(4)]
+    pump(freed)
+    for appointment in appointments:
+        cancel(appointment)
+        pump(freed)
+    assert [len(told(person(n)["email"])) for n in range(4)] == [3, 3, 3, 1]
+
+    # When 13:00 is booked and freed again tomorrow
+    again = book(day, 13)
+    pump(freed)
+    cancel(again)
+    start = datetime.fromisoformat(at(day, 13))
+    freeing = Freed("c-rivera", start, start + timedelta(minutes=50), (f"APPT#{again}", "APPT"), None)
+    tried = waitlist_function.tell(freeing, "another-freeing@tomorrow", datetime.now(UTC) + timedelta(days=1))
+
+    # Then the three oldest hear of it now (a new day), and the fourth, told of it before, is not
+    # told twice, nor counted among the three
+    assert [(entry, outcome) for entry, _, outcome in tried] == [
+        (entries[0], "sent"),
+        (entries[1], "sent"),
+        (entries[2], "sent"),
+    ]
+    assert [len(told(person(n)["email"])) for n in range(4)] == [4, 4, 4, 1]
+
+
 def test_a_removed_entry_is_not_emailed(freed):
     day = next_weekday(1)
     appointment = book(day, 10)
@@ -716,6 +772,29 @@ def test_the_job_drops_entries_whose_last_day_has_passed_and_gives_their_tally_b
     assert tally_of("wanda0@example.org") == 0
 
 
+def test_the_scheduled_job_fails_when_it_left_an_entry_for_the_next_run(waitlist, monkeypatch):
+    # Given an entry whose last day has passed, and DynamoDB refusing to drop it
+    join(to=TODAY.isoformat())
+    after = datetime.combine(TODAY + timedelta(days=1), datetime.min.time(), tzinfo=NY).replace(hour=1)
+
+    class Tomorrow(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[override]
+            return after.astimezone(tz)
+
+    def refused(*args: Any, **kwargs: Any) -> bool:
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "-"}}, "TransactWriteItems")
+
+    monkeypatch.setattr(expiry, "datetime", Tomorrow)
+    monkeypatch.setattr(WaitlistStore, "remove", refused)
+
+    # When the scheduled function runs, it fails (the error alarm sees it; EventBridge retries)
+    with pytest.raises(Incomplete):
+        expiry.handler({}, LocalContext("waitlistexpiry"))
+    # and the entry still waits for the next run
+    assert len(staff_list()) == 1
+
+
 def call_tick(now: datetime) -> dict[str, int]:
     from functions import jobs
 
@@ -788,6 +867,35 @@ def test_any_record_that_held_time_frees_it_when_it_goes_as_an_expired_offer_wou
     assert call("GET", f"/waitlist/{token_of(message)}").body["time"]["start"] == at(day, 10)
 
 
+def test_a_time_an_accepted_offer_took_is_not_emailed_while_the_index_lags(stream, freed, monkeypatch):
+    # Given a request denied with 14:00 and 15:00 offered, and an entry waiting for an intake
+    day = next_weekday(1)
+    asked = call("POST", "/requests", new_request(at(day, 10), email="olive@example.org"))
+    assert asked.status == 201, asked.body
+    offers = [{"start": at(day, 14)}, {"start": at(day, 15)}]
+    denied = call(
+        "POST", f"/staff/requests/{asked.body['request']['id']}/deny", {"offers": offers}, who=STAFF
+    )
+    assert denied.status == 200, denied.body
+    notify_pump(stream)
+    [offer_email] = [m for m in to("olive@example.org") if m["subject"].startswith("Other appointment times")]
+    token = re.findall(r"#offer/([A-Za-z0-9_-]+)", offer_email["text"])[0]
+    pump(freed)
+    join(clientType="new", appointmentTypeId="intake", **person(0))
+
+    # When the client accepts 14:00, and the held-time index has not caught up with the
+    # appointment that now holds it (in AWS a global secondary index lags behind the table)
+    accepted = call("POST", f"/offers/{token}/accept", {"start": at(day, 14)})
+    assert accepted.status == 201, accepted.body
+    monkeypatch.setattr(WaitlistStore, "held", lambda self, *args: [])
+    pump(freed)
+
+    # Then the entry is told of 15:00, which the acceptance freed, and never of 14:00
+    starts = [call("GET", f"/waitlist/{token_of(m)}").body["time"]["start"] for m in told(person(0)["email"])]
+    assert at(day, 15) in starts
+    assert at(day, 14) not in starts
+
+
 @pytest.mark.parametrize("lost", ["claim", "count", "mark"])
 def test_an_email_whose_bookkeeping_answer_was_lost_is_sent_once(freed, lost):
     # Given DynamoDB losing the answer of one of the waitlist function's updates (the SDK retries it)
@@ -811,6 +919,30 @@ def test_an_email_whose_bookkeeping_answer_was_lost_is_sent_once(freed, lost):
     assert [a.get("batchItemFailures") for a in answers] == [[]]
     assert len(told(person(0)["email"])) == 1
     assert staff_list()[0]["notified"] == 1
+
+
+def test_a_claim_given_back_for_the_daily_limit_whose_answer_was_lost_leaves_no_claim(freed):
+    # Given one entry that had three emails today, and a fourth time freed
+    day = next_weekday(1)
+    appointments = [book(day, hour) for hour in (9, 10, 11, 13)]
+    join()
+    pump(freed)
+    for appointment in appointments[:3]:
+        cancel(appointment)
+        pump(freed)
+    assert len(told(person(0)["email"])) == 3
+    cancel(appointments[3])
+    attempts = lose_answers(aws.dynamodb(), "DeleteItem", when=lambda body: "SENT#waitlist#" in str(body))
+
+    # When the freed time is delivered and the answer to giving the claim back is lost
+    answers = pump(freed)
+
+    # Then the delete was retried, the record succeeded, and no claim of the time is left
+    assert len(attempts) >= 2
+    assert [a.get("batchItemFailures") for a in answers] == [[]]
+    assert len(told(person(0)["email"])) == 3
+    claims = [i for i in table_items() if i["pk"].startswith("SENT#waitlist#")]
+    assert [c["state"] for c in claims] == ["sent"] * 3
 
 
 def test_a_job_run_whose_answer_was_lost_drops_the_entry_and_gives_the_tally_back_once(waitlist):
