@@ -26,6 +26,8 @@ from functions import aws
 from functions.store import Store
 from functions.store.waitlist import WaitlistStore
 
+from .outcomes import finish
+
 logger = Logger(service="client-portal-waitlist-expiry")
 
 
@@ -56,4 +58,4 @@ def run(store: Store, now: datetime) -> dict[str, int]:
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The schedule's target: a run at the time it starts."""
-    return {"outcomes": run(aws.store(), datetime.now(UTC))}
+    return {"outcomes": finish("waitlist", run(aws.store(), datetime.now(UTC)))}

@@ -38,8 +38,12 @@ def _shown(config: PracticeConfig, offer: Offer, now: datetime) -> OfferOut:
     practice = OfferPracticeOut(name=config.practice.name)
     if config.practice.phone:
         practice.phone = config.practice.phone
+    status = offer.status_at(now)
+    # An open offer shows the times that can still be accepted (the offer expires by its last
+    # start, so there is one at least); an ended one shows every time, as it was.
+    times = [t for t in offer.times if t.start > now] if status == "open" else offer.times
     return OfferOut(
-        status=offer.status_at(now),
+        status=status,
         expiresAt=present.instant(config, offer.expiresAt),
         practice=practice,
         times=[
@@ -50,7 +54,7 @@ def _shown(config: PracticeConfig, offer: Offer, now: datetime) -> OfferOut:
                 clinicianName=config.clinician_name(t.clinicianId),
                 appointmentTypeId=t.appointmentTypeId,
             )
-            for t in offer.times
+            for t in times
         ],
     )
 

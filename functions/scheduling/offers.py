@@ -116,7 +116,9 @@ def deny_with_offers(
         newClient=request.newClient,
         signedIn=request.signedIn,
         times=times,
-        expiresAt=now + timedelta(hours=config.scheduling.offerHoldHours),
+        # Held for `offerHoldHours`, but never past the last offered start: a time that has
+        # begun cannot be accepted, and the job frees the others then.
+        expiresAt=min(now + timedelta(hours=config.scheduling.offerHoldHours), max(t.start for t in times)),
         createdAt=now,
         sealedToken=sealed_token,
     )
@@ -154,7 +156,9 @@ class Acceptance:
 
 
 def accept(offer: Offer, start: datetime, *, now: datetime) -> Acceptance:
-    """Refusals in the contract's order: the body (a time not offered, 422), then the state."""
+    """Refusals in the contract's order: the body (a time not offered, 422), then the state
+    (accepted, expired: 409), then a time that has begun (422 `start`, `time_passed`: the offer
+    stays open for its later times)."""
     chosen = next((t for t in offer.times if t.start == start), None)
     if chosen is None:
         raise Invalid("not_offered", "This time is not one of the offered times.", "start")
@@ -163,6 +167,8 @@ def accept(offer: Offer, start: datetime, *, now: datetime) -> Acceptance:
         raise Conflict("offer_accepted", "This offer has already been accepted.")
     if status == "expired":
         raise Conflict("offer_expired", "This offer has expired; please contact the practice.")
+    if chosen.start <= now:
+        raise Invalid("time_passed", "This time has already begun; please choose another.", "start")
     both = {
         "clinicianId": chosen.clinicianId,
         "appointmentTypeId": chosen.appointmentTypeId,

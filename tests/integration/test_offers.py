@@ -8,10 +8,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from functions import aws
+from functions.api import http
+from functions.api.gateway import LocalContext
 from functions.jobs import offers as offer_job
-from tests.integration.conftest import STAFF, at, call, new_request, next_weekday
+from functions.jobs.outcomes import Incomplete
+from tests.integration.conftest import NY, STAFF, at, call, new_request, next_weekday
 from tests.integration.mail import lose_answers, pump, to
 from tests.integration.support import assert_error, race, stored_claims, table_items
 
@@ -241,6 +245,32 @@ def test_a_client_request_racing_an_offered_time_finds_it_held(stream):
     assert holders
 
 
+def test_a_time_that_has_begun_is_no_longer_shown_or_accepted(stream, monkeypatch):
+    # Given times offered for tomorrow at 14:00 and 15:00 (within the 48-hour hold)
+    day = datetime.now(NY).date() + timedelta(days=1)
+    token = offered(stream, requested(next_weekday(1)), at(day, 14), at(day, 15))
+    offer = call("GET", f"/offers/{token}").body["offer"]
+    # the hold ends when the last time begins
+    assert offer["expiresAt"] == at(day, 15)
+
+    # When the client opens the link at 14:30
+    class HalfPastTwo(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[override]
+            return datetime.fromisoformat(at(day, 14, 30)).astimezone(tz)
+
+    monkeypatch.setattr(http, "datetime", HalfPastTwo)
+    shown = call("GET", f"/offers/{token}").body["offer"]
+
+    # Then only 15:00 is shown; 14:00 is refused, 15:00 is still confirmed at once
+    assert shown["status"] == "open"
+    assert [t["start"] for t in shown["times"]] == [at(day, 15)]
+    assert_error(
+        call("POST", f"/offers/{token}/accept", {"start": at(day, 14)}), 422, "time_passed", field="start"
+    )
+    assert call("POST", f"/offers/{token}/accept", {"start": at(day, 15)}).status == 201
+
+
 # ---- expiry ---------------------------------------------------------------------------------------
 
 
@@ -259,6 +289,68 @@ def test_an_offer_nobody_accepts_expires_and_its_times_are_freed(stream):
     assert at(day, 15) in times
     assert call("GET", f"/offers/{token}").body["offer"]["status"] == "expired"
     assert_error(call("POST", f"/offers/{token}/accept", {"start": at(day, 14)}), 409, "offer_expired")
+
+
+def test_an_offer_the_job_cannot_expire_now_does_not_stop_the_others(stream, monkeypatch):
+    # Given two offers whose holds have ended, and DynamoDB refusing the first expiry written
+    day = next_weekday(0, weeks_ahead=3)
+    tokens = []
+    for hour, email in ((9, "first@example.org"), (10, "second@example.org")):
+        assert deny(requested(day, hour, email=email), at(day, hour + 5)).status == 200
+        pump(stream)
+        [sent] = [m for m in to(email) if m["subject"].startswith("Other appointment times")]
+        tokens.append(token_in(sent))
+    ends = max(datetime.fromisoformat(call("GET", f"/offers/{t}").body["offer"]["expiresAt"]) for t in tokens)
+    store = aws.store()
+    real = store.expire_offer
+
+    def throttled(times: int):
+        left = [times]
+
+        def expire_offer(*args, **kwargs):
+            if left[0] > 0:
+                left[0] -= 1
+                raise ClientError(
+                    {"Error": {"Code": "ThrottlingException", "Message": "-"}}, "TransactWriteItems"
+                )
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(store, "expire_offer", expire_offer)
+
+    def stored() -> list[str]:
+        return sorted(i["status"] for i in table_items() if i["sk"] == "OFFER")
+
+    # When a run finds the first expiry refused
+    throttled(1)
+    assert offer_job.run(store, ends + timedelta(minutes=1)) == {"error": 1, "expired": 1}
+
+    # Then the other offer was expired, and the next run expires the one left
+    assert stored() == ["expired", "open"]
+    assert offer_job.run(store, ends + timedelta(minutes=6)) == {"expired": 1}
+    assert stored() == ["expired", "expired"]
+
+
+def test_the_scheduled_expiry_fails_when_it_left_an_offer_for_the_next_run(stream, monkeypatch):
+    # Given an offer whose hold has ended, and DynamoDB refusing its expiry
+    day = next_weekday(1, weeks_ahead=5)
+    token = offered(stream, requested(day), at(day, 14))
+    ends = datetime.fromisoformat(call("GET", f"/offers/{token}").body["offer"]["expiresAt"])
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[override]
+            return (ends + timedelta(minutes=1)).astimezone(tz)
+
+    monkeypatch.setattr(offer_job, "datetime", Later)
+
+    def refused(*args, **kwargs):
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "-"}}, "TransactWriteItems")
+
+    monkeypatch.setattr(aws.store(), "expire_offer", refused)
+
+    # When the scheduled function runs, it fails (the error alarm sees it; EventBridge retries)
+    with pytest.raises(Incomplete):
+        offer_job.handler({}, LocalContext("expiry"))
 
 
 def test_an_accept_racing_the_expiry_one_wins(stream, monkeypatch):

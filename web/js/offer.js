@@ -68,14 +68,14 @@ export async function showOffer(token, show, timeZone) {
     {
       type: "button",
       class: "slot",
-      onclick: () => accept(token, time, time.key || (time.key = crypto.randomUUID()), buttons, offer.practice, timeZone),
+      onclick: (event) => accept(token, time, time.key || (time.key = crypto.randomUUID()), buttons, event.currentTarget, offer.practice, timeZone),
     },
     `${formatDateTime(time.start, timeZone)} with ${time.clinicianName}`,
   ));
   $("offer-times").replaceChildren(el("div", { class: "offer-times", role: "group", "aria-label": "Times offered" }, ...buttons));
 }
 
-async function accept(token, time, key, buttons, practice, timeZone) {
+async function accept(token, time, key, buttons, chosen, practice, timeZone) {
   const messages = $("offer-messages");
   messages.replaceChildren();
   for (const button of buttons) button.disabled = true;
@@ -87,6 +87,8 @@ async function accept(token, time, key, buttons, practice, timeZone) {
       $("offer-title").focus();
       return;
     }
+    // A time that began while the page was open is gone; the others can still be chosen.
+    if (error.code === "time_passed") chosen.remove();
     for (const button of buttons) button.disabled = false;
     showError(messages, error);
     return;
