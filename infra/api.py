@@ -12,22 +12,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from functions.api.routes import CORS_HEADERS, FUNCTIONS, ROUTES, Access, allowed_methods
+from functions.api.routes import BACKGROUND, CORS_HEADERS, FUNCTIONS, ROUTES, Access, allowed_methods
 from functions.store.schema import ACCESS
 
 from . import waf
 from .bundling import function_code
 
 MEMORY_MB = {"availability": 1024, "docs": 512}
-# Functions not behind the API: the stream's consumer and the scheduled jobs, by module.
-BACKGROUND = {
-    "notify": "functions.notify.handler",
-    "reminders": "functions.jobs.reminders",
-    "expiry": "functions.jobs.offers",
-    # (v2) the waitlist: the stream consumer that emails freed times, the job that drops past entries
-    "waitlistnotify": "functions.waitlist.handler",
-    "waitlistexpiry": "functions.jobs.waitlist",
-}
 # API functions answer within API Gateway's 29 seconds; notify works through a stream batch; a
 # reminder run may send many emails at SES's sending rate (it stops starting new ones near its end).
 TIMEOUT_SECONDS = {"notify": 30, "reminders": 240, "expiry": 120, "waitlistnotify": 60, "waitlistexpiry": 120}

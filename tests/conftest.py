@@ -37,6 +37,30 @@ def _enforce_tokens() -> None:
 _enforce_tokens()
 
 
+def _enforce_access() -> None:
+    from tests.dynamodb_access import enforce_access
+
+    enforce_access()
+
+
+_enforce_access()
+
+
+@pytest.fixture(autouse=True)
+def _within_each_functions_role() -> Iterator[None]:
+    """Every DynamoDB call a function made in the test is one its IAM role allows in AWS
+    (tests/dynamodb_access.py)."""
+    from tests.dynamodb_access import VIOLATIONS
+
+    VIOLATIONS.clear()
+    yield
+    found = sorted(set(VIOLATIONS))
+    VIOLATIONS.clear()
+    assert not found, (
+        "calls outside the functions' IAM roles (functions/store/schema.py ACCESS):\n" + "\n".join(found)
+    )
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     from moto import mock_aws

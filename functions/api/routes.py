@@ -57,6 +57,15 @@ FUNCTIONS: dict[str, str] = {
     "waitlist": "functions.request.waitlist",
     "waitlistreview": "functions.review.waitlist",
 }
+# Functions not behind the API: the stream's consumers and the scheduled jobs, by module.
+BACKGROUND: dict[str, str] = {
+    "notify": "functions.notify.handler",
+    "reminders": "functions.jobs.reminders",
+    "expiry": "functions.jobs.offers",
+    # (v2) the waitlist: the stream consumer that emails freed times, the job that drops past entries
+    "waitlistnotify": "functions.waitlist.handler",
+    "waitlistexpiry": "functions.jobs.waitlist",
+}
 
 P, S, A = Access.PUBLIC, Access.SIGNED_IN, Access.STAFF
 

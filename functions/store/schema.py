@@ -130,17 +130,19 @@ ACCESS["waitlist"] = {
     "write": ("WAIT#*", "TALLY#*", "IDEM#*"),
     GSI2: ("BUSY",),
 }
-# Staff: list the waiting entries (keys from gsi4 `WAITEND`, then the entries) and remove one.
+# Staff: list the waiting entries (keys from gsi4 `WAITEND`, then the entries, read with the
+# configuration in one batch) and remove one.
 ACCESS["waitlistreview"] = {
-    "read": ("WAIT#*",),
+    "read": ("PRACTICE", "WAIT#*"),
     "write": ("WAIT#*", "TALLY#*"),
     GSI4: ("WAITEND",),
 }
-# The stream consumer that emails waiting entries about freed times: held time (gsi2), the
-# entries of a type (gsi1), its ledger claims and the notices behind the links. On an entry it
-# may only count the emails (WAITLIST_NOTIFY_ATTRIBUTES, a statement of its own in the stack).
+# The stream consumer that emails waiting entries about freed times: held time (gsi2) and the
+# claim records of the times that opened (read only: the index may lag), the entries of a type
+# (gsi1), its ledger claims and the notices behind the links. On an entry it may only count the
+# emails (WAITLIST_NOTIFY_ATTRIBUTES, a statement of its own in the stack).
 ACCESS["waitlistnotify"] = {
-    "read": ("PRACTICE", "SENT#*"),
+    "read": ("PRACTICE", "SENT#*", "CLAIM#*"),
     "write": ("SENT#*", "WAITNOTE#*"),
     GSI1: ("WAITLIST#*",),
     GSI2: ("BUSY",),

@@ -299,7 +299,7 @@ class WaitlistStore:
         consistently from the claim records themselves: what gsi2 may not show yet (a time an
         accepted offer or a request took a moment ago)."""
         found = self.store._batch_get(
-            [keys.claim(clinician_id, cell) for cell in claims.cells(start, end)], projection="pk"
+            [keys.claim(clinician_id, cell) for cell in claims.cells(start, end)], projection="pk, sk"
         )
         return {keys.from_compact(pk.rsplit("#", 1)[1]) for pk, _ in found}
 

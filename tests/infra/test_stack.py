@@ -916,7 +916,7 @@ def test_the_waitlist_consumer_may_only_count_an_entrys_emails_and_write_its_cla
         "notices",
     ]
     reads = [s for s in statements if "dynamodb:GetItem" in _actions(s)]
-    assert [_leading(r) for r in reads] == [["PRACTICE", "SENT#*"]]
+    assert [_leading(r) for r in reads] == [["PRACTICE", "SENT#*", "CLAIM#*"]]
     ses = [
         s for s in _policy_of(template, "waitlistnotify") if any(a.startswith("ses:") for a in _actions(s))
     ]

@@ -256,7 +256,7 @@ def test_a_time_that_has_begun_is_no_longer_shown_or_accepted(stream, monkeypatc
     # When the client opens the link at 14:30
     class HalfPastTwo(datetime):
         @classmethod
-        def now(cls, tz=None):  # type: ignore[override]
+        def now(cls, tz=None):
             return datetime.fromisoformat(at(day, 14, 30)).astimezone(tz)
 
     monkeypatch.setattr(http, "datetime", HalfPastTwo)
@@ -338,7 +338,7 @@ def test_the_scheduled_expiry_fails_when_it_left_an_offer_for_the_next_run(strea
 
     class Later(datetime):
         @classmethod
-        def now(cls, tz=None):  # type: ignore[override]
+        def now(cls, tz=None):
             return (ends + timedelta(minutes=1)).astimezone(tz)
 
     monkeypatch.setattr(offer_job, "datetime", Later)
