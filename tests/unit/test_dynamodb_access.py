@@ -3,14 +3,16 @@ finds what AWS would refuse, and only that."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.dynamodb_access import allowed, needs
 
 
-def rule_ok(function: str, operation: str, body: dict) -> bool:
+def rule_ok(function: str, operation: str, body: dict[str, Any]) -> bool:
     return all(allowed(function, rule, key) for rule, key in needs(operation, body))
 
 
-def key(pk: str) -> dict:
+def key(pk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": "x"}}
 
 
