@@ -3,7 +3,7 @@ SES identity and configuration set it sends through."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aws_cdk import Duration, Stack
@@ -92,6 +92,24 @@ def stream_into(
     return failures
 
 
+def grant_updates(
+    function: lambda_.IFunction, table: dynamodb.ITableV2, *, keys: str, attributes: Iterable[str]
+) -> None:
+    """UpdateItem on the items whose partition key is like `keys`, of `attributes` only, and
+    nothing returned."""
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["dynamodb:UpdateItem"],
+            resources=[table.table_arn],
+            conditions={
+                "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [keys]},
+                "ForAllValues:StringEquals": {"dynamodb:Attributes": list(attributes)},
+                "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"},
+            },
+        )
+    )
+
+
 class Notify(Construct):
     def __init__(
         self,
@@ -116,15 +134,5 @@ class Notify(Construct):
         )
         # A request's notification status and nothing else: the notify function cannot change
         # appointments or decisions.
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:UpdateItem"],
-                resources=[table.table_arn],
-                conditions={
-                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["APPT#*"]},
-                    "ForAllValues:StringEquals": {"dynamodb:Attributes": list(NOTIFY_REQUEST_ATTRIBUTES)},
-                    "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"},
-                },
-            )
-        )
+        grant_updates(function, table, keys="APPT#*", attributes=NOTIFY_REQUEST_ATTRIBUTES)
         email.grant_send(function)

@@ -8,7 +8,6 @@ from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -16,7 +15,7 @@ from constructs import Construct
 from functions.store.schema import WAITLIST_NOTIFY_ATTRIBUTES
 from functions.waitlist import mapping
 
-from .notify import Email, stream_into
+from .notify import Email, grant_updates, stream_into
 
 # Entries end on a day of the practice: a run every hour drops one within an hour of its end.
 EXPIRY_EVERY = Duration.hours(1)
@@ -50,17 +49,7 @@ class Waitlist(Construct):
             },
         )
         # On a waiting entry it may only count its emails (and check it is still waiting).
-        notify.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:UpdateItem"],
-                resources=[table.table_arn],
-                conditions={
-                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["WAIT#*"]},
-                    "ForAllValues:StringEquals": {"dynamodb:Attributes": list(WAITLIST_NOTIFY_ATTRIBUTES)},
-                    "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"},
-                },
-            )
-        )
+        grant_updates(notify, table, keys="WAIT#*", attributes=WAITLIST_NOTIFY_ATTRIBUTES)
         email.grant_send(notify)
         self.expiry = events.Rule(
             self,
