@@ -78,28 +78,7 @@ def runtime_dir(python: str) -> Path:
     target = ROOT / "build" / f"lambda-runtime-{key}"
     if not (target / ".complete").exists():
         shutil.rmtree(target, ignore_errors=True)
-        subprocess.run(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-compile",
-                "--target",
-                str(target),
-                "--platform",
-                bundling.PLATFORM,
-                "--implementation",
-                "cp",
-                "--python-version",
-                bundling.PYTHON_VERSION,
-                "--only-binary=:all:",
-                *pins,
-            ],
-            check=True,
-        )
+        bundling.install_for_lambda(target, pins)
         bundling.compile_bytecode(target, python, "/var/runtime")
         (target / ".complete").touch()
     return target

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .instrument import Instrument
+from .instrument import Instrument, Timer
 from .practice import Prepared
 
 T = TypeVar("T")
@@ -157,3 +157,44 @@ def _invoke(result: Result, instrument: Instrument, prepared: list[Prepared], wa
                 items_returned=invocation.items_returned,
             )
         )
+
+
+def emails_sent() -> int:
+    """How many emails moto's SES has accepted so far."""
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return len(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
+
+
+def timed_sending(
+    instrument: Instrument, timer: Timer, invoke: Callable[[], T]
+) -> tuple[T, float, int, dict[str, Any]]:
+    """One invocation that sends email (notify's batch, a reminder run), on a fresh stack with the
+    instrument on and SES's calls timed: its answer, its seconds less the instrument's own hooks,
+    the emails SES accepted meanwhile, and its DynamoDB and SES figures."""
+    before = emails_sent()
+    timer.calls.clear()
+
+    def timed() -> tuple[T, float]:
+        instrument.begin()
+        started = time.perf_counter()
+        answer = invoke()
+        return answer, time.perf_counter() - started
+
+    answer, elapsed = on_fresh_stack(timed)
+    invocation = instrument.end()
+    elapsed -= invocation.overhead
+    ses = sum(seconds for _, seconds in timer.calls)
+    figures = {
+        "dynamodb_calls": len(invocation.calls),
+        "dynamodb_calls_by_name": {n: invocation.names.count(n) for n in sorted(set(invocation.names))},
+        "dynamodb_seconds": invocation.dynamodb_seconds,
+        "dynamodb_moto_seconds": invocation.moto_seconds,
+        "ses_calls": len(timer.calls),
+        "ses_seconds": ses,
+        "own_seconds": elapsed - invocation.dynamodb_seconds - ses,
+        "read_units": invocation.read_units,
+        "write_units": invocation.write_units,
+    }
+    return answer, elapsed, emails_sent() - before, figures

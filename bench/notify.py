@@ -11,12 +11,11 @@ backend. A warm-up batch of 10 runs first. Then the same for 100 approvals of th
 from __future__ import annotations
 
 import os
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
 from .instrument import Instrument, Timer
-from .measure import on_fresh_stack
+from .measure import timed_sending
 from .practice import (
     HORIZON_DAYS,
     NY,
@@ -31,13 +30,6 @@ from .practice import (
 TABLE = "portal-bench-notify"
 SENDER = "no-reply@demo.test"
 BATCH = 100
-
-
-def _sent() -> int:
-    from moto.core.models import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
-    return len(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
 
 
 def _approval(record: dict[str, Any]) -> bool:
@@ -84,21 +76,10 @@ def measure(instrument: Instrument) -> dict[str, Any]:
         return made
 
     def deliver(records: list[dict[str, Any]], label: str) -> dict[str, Any]:
-        before = _sent()
-        timer.calls.clear()
         context = LocalContext("notify")
-
-        def invoke() -> tuple[dict[str, Any], float]:
-            instrument.begin()
-            started = time.perf_counter()
-            answer = notify.handler({"Records": records}, context)
-            return answer, time.perf_counter() - started
-
-        answer, elapsed = on_fresh_stack(invoke)
-        invocation = instrument.end()
-        elapsed -= invocation.overhead
-        sent = _sent() - before
-        ses = sum(seconds for _, seconds in timer.calls)
+        answer, elapsed, sent, figures = timed_sending(
+            instrument, timer, lambda: notify.handler({"Records": records}, context)
+        )
         return {
             "batch": label,
             "records": len(records),
@@ -107,15 +88,7 @@ def measure(instrument: Instrument) -> dict[str, Any]:
             "seconds": elapsed,
             "emails_per_second": sent / elapsed if elapsed else None,
             "ms_per_email": elapsed * 1000 / sent if sent else None,
-            "dynamodb_calls": len(invocation.calls),
-            "dynamodb_calls_by_name": {n: invocation.names.count(n) for n in sorted(set(invocation.names))},
-            "dynamodb_seconds": invocation.dynamodb_seconds,
-            "dynamodb_moto_seconds": invocation.moto_seconds,
-            "ses_calls": len(timer.calls),
-            "ses_seconds": ses,
-            "own_seconds": elapsed - invocation.dynamodb_seconds - ses,
-            "read_units": invocation.read_units,
-            "write_units": invocation.write_units,
+            **figures,
         }
 
     try:

@@ -10,7 +10,7 @@ carries a fresh Idempotency-Key, as the portal sends one with every POST.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -154,25 +154,38 @@ def _my_requests(world: World, n: int) -> list[Prepared]:
     return prepared
 
 
-def _reschedules(world: World, n: int) -> list[Prepared]:
-    prepared = []
-    for _ in range(n):
-        appointment, clinician = confirmed(world, CLIENT_C)
-        target = world.slots.take("session", clinician)
-        path = f"/me/appointments/{appointment}/reschedule"
-        prepared.append(
-            prepare("POST", path, {"start": local_iso(target.start)}, who=CLIENT_C, idempotent=True)
-        )
-    return prepared
+def _moves(base: str, who: Mapping[str, Any]) -> Callable[[World, int], list[Prepared]]:
+    """Client C's confirmed appointments moved by `who` through `{base}/{id}/reschedule`, each to
+    another time of its clinician."""
+
+    def made(world: World, n: int) -> list[Prepared]:
+        prepared = []
+        for _ in range(n):
+            appointment, clinician = confirmed(world, CLIENT_C)
+            target = world.slots.take("session", clinician)
+            path = f"{base}/{appointment}/reschedule"
+            prepared.append(
+                prepare("POST", path, {"start": local_iso(target.start)}, who=who, idempotent=True)
+            )
+        return prepared
+
+    return made
 
 
-def _cancels(world: World, n: int) -> list[Prepared]:
-    prepared = []
-    for _ in range(n):
-        appointment, _ = confirmed(world, CLIENT_C)
-        path = f"/me/appointments/{appointment}/cancel"
-        prepared.append(prepare("POST", path, {"reason": "Feeling better"}, who=CLIENT_C, idempotent=True))
-    return prepared
+def _cancellations(
+    base: str, body: dict[str, str], who: Mapping[str, Any]
+) -> Callable[[World, int], list[Prepared]]:
+    """Client C's confirmed appointments cancelled by `who` through `{base}/{id}/cancel`."""
+
+    def made(world: World, n: int) -> list[Prepared]:
+        prepared = []
+        for _ in range(n):
+            appointment, _ = confirmed(world, CLIENT_C)
+            path = f"{base}/{appointment}/cancel"
+            prepared.append(prepare("POST", path, body, who=who, idempotent=True))
+        return prepared
+
+    return made
 
 
 def _decisions(decision: str) -> Callable[[World, int], list[Prepared]]:
@@ -200,25 +213,6 @@ def _bookings(world: World, n: int) -> list[Prepared]:
     return prepared
 
 
-def _staff_moves(world: World, n: int) -> list[Prepared]:
-    prepared = []
-    for _ in range(n):
-        appointment, clinician = confirmed(world, CLIENT_C)
-        target = world.slots.take("session", clinician)
-        path = f"/staff/appointments/{appointment}/reschedule"
-        prepared.append(prepare("POST", path, {"start": local_iso(target.start)}, who=STAFF, idempotent=True))
-    return prepared
-
-
-def _staff_cancels(world: World, n: int) -> list[Prepared]:
-    prepared = []
-    for _ in range(n):
-        appointment, _ = confirmed(world, CLIENT_C)
-        path = f"/staff/appointments/{appointment}/cancel"
-        prepared.append(prepare("POST", path, {"note": "The clinician is ill"}, who=STAFF, idempotent=True))
-    return prepared
-
-
 OPERATIONS: tuple[Operation, ...] = (
     Operation("GET /portal", _same("GET", "/portal")),
     Operation("GET /clinicians", _same("GET", "/clinicians", query={"clientType": "new"})),
@@ -232,8 +226,11 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("PATCH /staff/settings", _settings, _restore_name),
     Operation("POST /requests", _requests),
     Operation("POST /me/requests", _my_requests),
-    Operation("POST /me/appointments/{id}/reschedule", _reschedules),
-    Operation("POST /me/appointments/{id}/cancel", _cancels),
+    Operation("POST /me/appointments/{id}/reschedule", _moves("/me/appointments", CLIENT_C)),
+    Operation(
+        "POST /me/appointments/{id}/cancel",
+        _cancellations("/me/appointments", {"reason": "Feeling better"}, CLIENT_C),
+    ),
     Operation("POST /staff/requests/{id}/approve", _decisions("approve")),
     Operation("POST /staff/requests/{id}/deny", _decisions("deny")),
     Operation(
@@ -243,6 +240,9 @@ OPERATIONS: tuple[Operation, ...] = (
         ],
     ),
     Operation("POST /staff/appointments", _bookings),
-    Operation("POST /staff/appointments/{id}/reschedule", _staff_moves),
-    Operation("POST /staff/appointments/{id}/cancel", _staff_cancels),
+    Operation("POST /staff/appointments/{id}/reschedule", _moves("/staff/appointments", STAFF)),
+    Operation(
+        "POST /staff/appointments/{id}/cancel",
+        _cancellations("/staff/appointments", {"note": "The clinician is ill"}, STAFF),
+    ),
 )

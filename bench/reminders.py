@@ -14,25 +14,17 @@ SES calls timed; emails are counted at moto's SES.
 from __future__ import annotations
 
 import os
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .instrument import Instrument, Timer
-from .measure import on_fresh_stack
+from .measure import timed_sending
 from .practice import configure_practice, create_table
 
 TABLE = "portal-bench-reminders"
 SENDER = "no-reply@demo.test"
 STORED = 10_000
 DUE = 100
-
-
-def _sent() -> int:
-    from moto.core.models import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
-    return len(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
 
 
 def _appointments(now: datetime) -> list[dict[str, Any]]:
@@ -103,34 +95,16 @@ def measure(instrument: Instrument) -> dict[str, Any]:
     timer.attach(aws.sesv2(), "sesv2")
 
     def one_run(at: datetime, label: str) -> dict[str, Any]:
-        before = _sent()
-        timer.calls.clear()
-
-        def invoke() -> tuple[dict[str, int], float]:
-            instrument.begin()
-            started = time.perf_counter()
-            outcomes = reminders.run(aws.store(), at, budget=timedelta(minutes=4)).outcomes
-            return outcomes, time.perf_counter() - started
-
-        outcomes, elapsed = on_fresh_stack(invoke)
-        invocation = instrument.end()
-        elapsed -= invocation.overhead
-        ses = sum(seconds for _, seconds in timer.calls)
+        outcomes, elapsed, sent, figures = timed_sending(
+            instrument, timer, lambda: reminders.run(aws.store(), at, budget=timedelta(minutes=4)).outcomes
+        )
         return {
             "run": label,
             "stored_appointments": STORED,
             "outcomes": outcomes,
-            "emails_sent": _sent() - before,
+            "emails_sent": sent,
             "seconds": elapsed,
-            "dynamodb_calls": len(invocation.calls),
-            "dynamodb_calls_by_name": {n: invocation.names.count(n) for n in sorted(set(invocation.names))},
-            "dynamodb_seconds": invocation.dynamodb_seconds,
-            "dynamodb_moto_seconds": invocation.moto_seconds,
-            "ses_calls": len(timer.calls),
-            "ses_seconds": ses,
-            "own_seconds": elapsed - invocation.dynamodb_seconds - ses,
-            "read_units": invocation.read_units,
-            "write_units": invocation.write_units,
+            **figures,
         }
 
     try:

@@ -321,32 +321,14 @@ def main() -> None:
     import argparse
     import os
 
-    from moto import mock_aws
-
-    from functions import aws
-    from functions.local.embedded import serialize_moto_writes
-
     from . import operations
-    from .practice import use_environment
-    from .run import load_handlers, quiet_logs
+    from .run import alone
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--invocations", type=int, default=INVOCATIONS, help="per operation and variant")
     parser.add_argument("--only", default="", help="only the operations whose name holds this text")
     args = parser.parse_args()
-    use_environment()
-    serialize_moto_writes()
-    motopatch.install()
-    load_handlers()
-    quiet_logs()
-
-    def measured() -> dict[str, Any]:
-        with mock_aws():
-            aws.reset()
-            world = operations.build()
-            return measure(world, args.invocations, only=args.only)
-
-    found = on_fresh_stack(measured)
+    found = alone(lambda: measure(operations.build(), args.invocations, only=args.only))
     print("\n".join(table(found)), flush=True)
     for name, f in found["operations"].items():
         if f["failed"]:

@@ -24,9 +24,10 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import delivery, imports, motopatch, notify, operations, reminders, replay, scale
 from .instrument import Instrument
@@ -34,6 +35,7 @@ from .measure import on_fresh_stack, run
 from .practice import ENV, NY, use_environment
 
 HERE = Path(__file__).resolve().parent
+T = TypeVar("T")
 INVOCATIONS = 200
 WARMUP = 5
 
@@ -239,6 +241,35 @@ def load_handlers() -> None:
         importlib.import_module(module)
 
 
+def set_up() -> None:
+    """The process as every part on moto needs it: moto's writes serialized, its index Query
+    replaced (bench.motopatch), the handlers imported and their logs quieted."""
+    from functions.local.embedded import serialize_moto_writes
+
+    serialize_moto_writes()
+    motopatch.install()
+    load_handlers()
+    quiet_logs()
+
+
+def alone(measure: Callable[[], T]) -> T:
+    """One part of the suite run alone (`python -m bench.scale`, `python -m bench.replay`): the
+    environment and the process set up as here, then `measure` on moto, on a fresh stack."""
+    from moto import mock_aws
+
+    from functions import aws
+
+    use_environment()
+    set_up()
+
+    def measured() -> T:
+        with mock_aws():
+            aws.reset()
+            return measure()
+
+    return on_fresh_stack(measured)
+
+
 def progress(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
@@ -298,12 +329,8 @@ def main() -> int:
     from moto import mock_aws
 
     from functions import aws
-    from functions.local.embedded import serialize_moto_writes
 
-    serialize_moto_writes()
-    motopatch.install()
-    load_handlers()
-    quiet_logs()
+    set_up()
     instrument = Instrument()
 
     def embedded() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:

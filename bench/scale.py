@@ -185,28 +185,10 @@ def main() -> None:
     import os
     import sys
 
-    from moto import mock_aws
-
-    from functions import aws
-    from functions.local.embedded import serialize_moto_writes
-
-    from .measure import on_fresh_stack
-    from .practice import use_environment
-    from .run import load_handlers, quiet_logs
+    from .run import alone
 
     calls = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    use_environment()
-    serialize_moto_writes()
-    motopatch.install()
-    load_handlers()
-    quiet_logs()
-
-    def measured() -> dict[str, Any]:
-        with mock_aws():
-            aws.reset()
-            return measure(Instrument(), {SMALL: calls, LARGE: calls}, 5)
-
-    found = on_fresh_stack(measured)
+    found = alone(lambda: measure(Instrument(), {SMALL: calls, LARGE: calls}, 5))
     for name, v in found["pairs"].items():
         one, many = v["1k"], v["100k"]
         print(

@@ -27,7 +27,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,6 +47,33 @@ def runtime_requirements() -> list[str]:
     return [r for r in requirements if r.split(">")[0].split("=")[0].split("[")[0].strip() not in PROVIDED]
 
 
+def install_for_lambda(target: Path, requirements: Sequence[str], platform: str = PLATFORM) -> None:
+    """pip's wheels of `requirements` for Lambda's Python on `platform`, into `target`, uncompiled."""
+    subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-warn-conflicts",
+            "--no-compile",
+            "--target",
+            str(target),
+            "--platform",
+            platform,
+            "--implementation",
+            "cp",
+            "--python-version",
+            PYTHON_VERSION,
+            "--only-binary=:all:",
+            *requirements,
+        ],
+        check=True,
+    )
+
+
 def dependencies_dir(platform: str = PLATFORM) -> Path:
     """The installed dependencies for Lambda's platform, built once per dependency list (and
     compiled once, when a Python 3.13 is at hand: every function's bundle copies them).
@@ -63,29 +90,7 @@ def dependencies_dir(platform: str = PLATFORM) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)  # parallel test workers build it once
         if not (target / ".complete").exists():
             shutil.rmtree(target, ignore_errors=True)
-            subprocess.run(  # noqa: S603
-                [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "--no-warn-conflicts",
-                    "--no-compile",
-                    "--target",
-                    str(target),
-                    "--platform",
-                    platform,
-                    "--implementation",
-                    "cp",
-                    "--python-version",
-                    PYTHON_VERSION,
-                    "--only-binary=:all:",
-                    *requirements,
-                ],
-                check=True,
-            )
+            install_for_lambda(target, requirements, platform)
             if python is not None:
                 compile_bytecode(target, python)
             (target / ".complete").touch()

@@ -3,6 +3,9 @@ SES identity and configuration set it sends through."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -52,6 +55,61 @@ class Email(Construct):
         )
 
 
+def stream_into(
+    scope: Construct,
+    function: lambda_.IFunction,
+    *,
+    table: dynamodb.ITableV2,
+    key: kms.IKey,
+    pattern: Mapping[str, Any],
+) -> sqs.Queue:
+    """The table's stream into `function`, the records that match `pattern` only, delivered as
+    functions.notify.mapping says; the batches it gives up on go to the failure queue made here
+    (`Failures` in scope), which is returned."""
+    failures = sqs.Queue(
+        scope,
+        "Failures",
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+    )
+    function.add_event_source(
+        sources.DynamoEventSource(
+            table,
+            starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+            batch_size=mapping.BATCH_SIZE,
+            max_batching_window=Duration.seconds(int(mapping.BATCHING_WINDOW.total_seconds())),
+            bisect_batch_on_error=mapping.BISECT_ON_ERROR,
+            retry_attempts=mapping.RETRY_ATTEMPTS,
+            max_record_age=Duration.seconds(int(mapping.MAX_RECORD_AGE.total_seconds())),
+            report_batch_item_failures=True,
+            parallelization_factor=1,
+            on_failure=sources.SqsDlq(failures),
+            filters=[lambda_.FilterCriteria.filter(pattern)],
+        )
+    )
+    return failures
+
+
+def grant_updates(
+    function: lambda_.IFunction, table: dynamodb.ITableV2, *, keys: str, attributes: Iterable[str]
+) -> None:
+    """UpdateItem on the items whose partition key is like `keys`, of `attributes` only, and
+    nothing returned."""
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["dynamodb:UpdateItem"],
+            resources=[table.table_arn],
+            conditions={
+                "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [keys]},
+                "ForAllValues:StringEquals": {"dynamodb:Attributes": list(attributes)},
+                "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"},
+            },
+        )
+    )
+
+
 class Notify(Construct):
     def __init__(
         self,
@@ -64,49 +122,17 @@ class Notify(Construct):
         email: Email,
     ) -> None:
         super().__init__(scope, id)
-        self.failures = sqs.Queue(
+        self.failures = stream_into(
             self,
-            "Failures",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        function.add_event_source(
-            sources.DynamoEventSource(
-                table,
-                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-                batch_size=mapping.BATCH_SIZE,
-                max_batching_window=Duration.seconds(int(mapping.BATCHING_WINDOW.total_seconds())),
-                bisect_batch_on_error=mapping.BISECT_ON_ERROR,
-                retry_attempts=mapping.RETRY_ATTEMPTS,
-                max_record_age=Duration.seconds(int(mapping.MAX_RECORD_AGE.total_seconds())),
-                report_batch_item_failures=True,
-                parallelization_factor=1,
-                on_failure=sources.SqsDlq(self.failures),
-                filters=[
-                    lambda_.FilterCriteria.filter(
-                        {
-                            "eventName": lambda_.FilterRule.or_(*mapping.EVENT_NAMES),
-                            "dynamodb": {
-                                "NewImage": {"type": {"S": lambda_.FilterRule.is_equal(mapping.ITEM_TYPE)}}
-                            },
-                        }
-                    )
-                ],
-            )
+            function,
+            table=table,
+            key=key,
+            pattern={
+                "eventName": lambda_.FilterRule.or_(*mapping.EVENT_NAMES),
+                "dynamodb": {"NewImage": {"type": {"S": lambda_.FilterRule.is_equal(mapping.ITEM_TYPE)}}},
+            },
         )
         # A request's notification status and nothing else: the notify function cannot change
         # appointments or decisions.
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:UpdateItem"],
-                resources=[table.table_arn],
-                conditions={
-                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["APPT#*"]},
-                    "ForAllValues:StringEquals": {"dynamodb:Attributes": list(NOTIFY_REQUEST_ATTRIBUTES)},
-                    "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"},
-                },
-            )
-        )
+        grant_updates(function, table, keys="APPT#*", attributes=NOTIFY_REQUEST_ATTRIBUTES)
         email.grant_send(function)

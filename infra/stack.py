@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
@@ -21,6 +19,7 @@ from .auth import Auth
 from .config import DeployConfig
 from .data import Data
 from .jobs import EVERY, Jobs
+from .monitoring import FIVE_MINUTES, alarm, alarm_on_messages, alarm_when_not_running
 from .notify import Email, Notify
 from .waitlist import EXPIRY_EVERY, Waitlist
 from .web import Web
@@ -150,139 +149,82 @@ class PortalStack(Stack):
         if config.alarmEmail:
             topic.add_subscription(subscriptions.EmailSubscription(config.alarmEmail))
         alarm_action = actions.SnsAction(topic)
-        five_minutes = Duration.minutes(5)
         for name, function in functions.by_name.items():
             for metric, what in (
                 (function.metric_errors, "Errors"),
                 (function.metric_throttles, "Throttles"),
             ):
-                cloudwatch.Alarm(
+                alarm(
                     self,
                     f"{name}{what}",
-                    metric=metric(period=five_minutes, statistic="Sum"),
-                    threshold=1,
-                    evaluation_periods=1,
-                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                    alarm_description=f"{what} in the {name} function",
-                ).add_alarm_action(alarm_action)
+                    metric=metric(period=FIVE_MINUTES, statistic="Sum"),
+                    description=f"{what} in the {name} function",
+                    action=alarm_action,
+                )
         # An email given up on (refused by SES, impossible to build, or failing three times) is
         # shown to staff with Send Again; the operator hears of it too.
-        not_sent = logs.MetricFilter(
+        alarm_on_messages(
             self,
             "EmailsNotSent",
             log_group=functions.log_groups["notify"],
-            metric_namespace="ClientPortal",
-            metric_name="EmailsNotSent",
-            filter_pattern=logs.FilterPattern.any(
-                *(logs.FilterPattern.string_value("$.message", "=", m) for m in NOT_SENT_MESSAGES)
-            ),
-            metric_value="1",
+            messages=NOT_SENT_MESSAGES,
+            description="An email was not sent; staff see it on the staff page with Send Again",
+            action=alarm_action,
         )
-        cloudwatch.Alarm(
-            self,
-            "EmailsNotSentAlarm",
-            metric=not_sent.metric(period=five_minutes, statistic="Sum"),
-            threshold=1,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description="An email was not sent; staff see it on the staff page with Send Again",
-        ).add_alarm_action(alarm_action)
-        cloudwatch.Alarm(
+        alarm(
             self,
             "UndeliveredNotifications",
-            metric=notify.failures.metric_approximate_number_of_messages_visible(period=five_minutes),
-            threshold=1,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description="Stream records the notify function gave up on are in the failure queue",
-        ).add_alarm_action(alarm_action)
+            metric=notify.failures.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES),
+            description="Stream records the notify function gave up on are in the failure queue",
+            action=alarm_action,
+        )
 
         # A reminder given up on (refused, impossible to build, failing three times, or of
         # unknown delivery); and a schedule that stopped running the job at all.
-        reminders_not_sent = logs.MetricFilter(
+        alarm_on_messages(
             self,
             "RemindersNotSent",
             log_group=functions.log_groups["reminders"],
-            metric_namespace="ClientPortal",
-            metric_name="RemindersNotSent",
-            filter_pattern=logs.FilterPattern.any(
-                *(
-                    logs.FilterPattern.string_value("$.message", "=", m)
-                    for m in reminder_job.NOT_SENT_MESSAGES
-                )
-            ),
-            metric_value="1",
+            messages=reminder_job.NOT_SENT_MESSAGES,
+            description="A reminder was not sent (see the reminder function's log for its key)",
+            action=alarm_action,
         )
-        cloudwatch.Alarm(
-            self,
-            "RemindersNotSentAlarm",
-            metric=reminders_not_sent.metric(period=five_minutes, statistic="Sum"),
-            threshold=1,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description="A reminder was not sent (see the reminder function's log for its key)",
-        ).add_alarm_action(alarm_action)
-        cloudwatch.Alarm(
+        alarm_when_not_running(
             self,
             "RemindersNotRunning",
-            metric=functions.by_name["reminders"].metric_invocations(
-                period=Duration.minutes(15), statistic="Sum"
-            ),
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
-            alarm_description=f"The reminder job did not run in 15 minutes (it is scheduled every "
+            function=functions.by_name["reminders"],
+            within=Duration.minutes(15),
+            description=f"The reminder job did not run in 15 minutes (it is scheduled every "
             f"{EVERY.to_minutes()} minutes): reminders due meanwhile are not sent",
-        ).add_alarm_action(alarm_action)
+            action=alarm_action,
+        )
 
         # (v2) The waitlist: an email given up on, stream records given up on, and the job that
         # drops past entries no longer running.
-        waitlist_not_sent = logs.MetricFilter(
+        alarm_on_messages(
             self,
             "WaitlistEmailsNotSent",
             log_group=functions.log_groups["waitlistnotify"],
-            metric_namespace="ClientPortal",
-            metric_name="WaitlistEmailsNotSent",
-            filter_pattern=logs.FilterPattern.any(
-                *(
-                    logs.FilterPattern.string_value("$.message", "=", m)
-                    for m in waitlist_function.NOT_SENT_MESSAGES
-                )
-            ),
-            metric_value="1",
+            messages=waitlist_function.NOT_SENT_MESSAGES,
+            description="A waitlist email was not sent (the waitlistnotify function's log has its key)",
+            action=alarm_action,
         )
-        cloudwatch.Alarm(
-            self,
-            "WaitlistEmailsNotSentAlarm",
-            metric=waitlist_not_sent.metric(period=five_minutes, statistic="Sum"),
-            threshold=1,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description="A waitlist email was not sent (the waitlistnotify function's log has its key)",
-        ).add_alarm_action(alarm_action)
-        cloudwatch.Alarm(
+        alarm(
             self,
             "UndeliveredWaitlistRecords",
-            metric=waitlist.failures.metric_approximate_number_of_messages_visible(period=five_minutes),
-            threshold=1,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description="Stream records the waitlist function gave up on are in its failure queue",
-        ).add_alarm_action(alarm_action)
-        cloudwatch.Alarm(
+            metric=waitlist.failures.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES),
+            description="Stream records the waitlist function gave up on are in its failure queue",
+            action=alarm_action,
+        )
+        alarm_when_not_running(
             self,
             "WaitlistExpiryNotRunning",
-            metric=functions.by_name["waitlistexpiry"].metric_invocations(
-                period=Duration.hours(3), statistic="Sum"
-            ),
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
-            alarm_description=f"The waitlist job did not run in 3 hours (it is scheduled every "
+            function=functions.by_name["waitlistexpiry"],
+            within=Duration.hours(3),
+            description=f"The waitlist job did not run in 3 hours (it is scheduled every "
             f"{EXPIRY_EVERY.to_hours()} hour): entries past their last day are kept meanwhile",
-        ).add_alarm_action(alarm_action)
+            action=alarm_action,
+        )
 
         CfnOutput(self, "ApiUrl", value=api.api.url)
         CfnOutput(self, "PortalUrl", value=web.url)

@@ -8,18 +8,14 @@ from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from functions.notify import mapping as notify_mapping
 from functions.store.schema import WAITLIST_NOTIFY_ATTRIBUTES
 from functions.waitlist import mapping
 
-from .notify import Email
+from .notify import Email, grant_updates, stream_into
 
 # Entries end on a day of the practice: a run every hour drops one within an hour of its end.
 EXPIRY_EVERY = Duration.hours(1)
@@ -38,54 +34,22 @@ class Waitlist(Construct):
         email: Email,
     ) -> None:
         super().__init__(scope, id)
-        self.failures = sqs.Queue(
-            self,
-            "Failures",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
         # A second reader of the stream beside notify (DynamoDB streams serve two at once): its
         # own filter, so neither function sees the other's records, and its own failures.
-        notify.add_event_source(
-            sources.DynamoEventSource(
-                table,
-                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-                batch_size=notify_mapping.BATCH_SIZE,
-                max_batching_window=Duration.seconds(int(notify_mapping.BATCHING_WINDOW.total_seconds())),
-                bisect_batch_on_error=notify_mapping.BISECT_ON_ERROR,
-                retry_attempts=notify_mapping.RETRY_ATTEMPTS,
-                max_record_age=Duration.seconds(int(notify_mapping.MAX_RECORD_AGE.total_seconds())),
-                report_batch_item_failures=True,
-                parallelization_factor=1,
-                on_failure=sources.SqsDlq(self.failures),
-                filters=[
-                    lambda_.FilterCriteria.filter(
-                        {
-                            "eventName": lambda_.FilterRule.or_(*mapping.EVENT_NAMES),
-                            "dynamodb": {
-                                "OldImage": {
-                                    mapping.INDEX_KEY: {"S": lambda_.FilterRule.is_equal(mapping.HELD)}
-                                }
-                            },
-                        }
-                    )
-                ],
-            )
+        self.failures = stream_into(
+            self,
+            notify,
+            table=table,
+            key=key,
+            pattern={
+                "eventName": lambda_.FilterRule.or_(*mapping.EVENT_NAMES),
+                "dynamodb": {
+                    "OldImage": {mapping.INDEX_KEY: {"S": lambda_.FilterRule.is_equal(mapping.HELD)}}
+                },
+            },
         )
         # On a waiting entry it may only count its emails (and check it is still waiting).
-        notify.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:UpdateItem"],
-                resources=[table.table_arn],
-                conditions={
-                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["WAIT#*"]},
-                    "ForAllValues:StringEquals": {"dynamodb:Attributes": list(WAITLIST_NOTIFY_ATTRIBUTES)},
-                    "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"},
-                },
-            )
-        )
+        grant_updates(notify, table, keys="WAIT#*", attributes=WAITLIST_NOTIFY_ATTRIBUTES)
         email.grant_send(notify)
         self.expiry = events.Rule(
             self,
