@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import expect
 
 from tests.browser.accessibility import no_accessibility_violations
-from tests.browser.conftest import outbox, screenshot
-from tests.browser.portal import fill_date_of_birth
+from tests.browser.conftest import CLIENT, outbox, screenshot
+from tests.browser.portal import fill_date_of_birth, sign_in
 from tests.browser.staff import http, sign_in_as_staff
 
 NY = ZoneInfo("America/New_York")
@@ -37,6 +37,19 @@ def a_tuesday_at(hour: int) -> str:
     today = datetime.now(NY).date()
     day = today + timedelta(days=(1 - today.weekday()) % 7 + 14)
     return datetime(day.year, day.month, day.day, hour, tzinfo=NY).isoformat()
+
+
+def open_the_waitlist_form(page: Any) -> Any:
+    page.get_by_role("button", name="Request Appointment").click()
+    page.get_by_role("button", name="View Available Times").click()
+    page.get_by_role("button", name="Join the Waitlist").click()
+    page.get_by_role("heading", name="Join the Waitlist").wait_for()
+    return page.locator("#waitlist-form")
+
+
+def entries_of(stack: Any, token: str, email: str) -> list[dict[str, Any]]:
+    entries = http(stack, "GET", "/staff/waitlist", token=token)["entries"]
+    return [e for e in entries if e["client"]["email"] == email]
 
 
 def test_a_client_joins_the_waitlist_and_requests_a_time_staff_freed(
@@ -83,7 +96,7 @@ def test_a_client_joins_the_waitlist_and_requests_a_time_staff_freed(
     form.get_by_label("Last day").fill((datetime.fromisoformat(start).date() + timedelta(days=3)).isoformat())
     form.get_by_label("First Name").fill(WAITER["firstName"])
     form.get_by_label("Last Name").fill(WAITER["lastName"])
-    form.get_by_label("Date of Birth").fill(WAITER["dateOfBirth"])
+    fill_date_of_birth(form, WAITER["dateOfBirth"])
     form.get_by_label("Email").fill(WAITER["email"])
     form.get_by_label("Mobile Phone").fill(WAITER["mobilePhone"])
     no_accessibility_violations(page)
@@ -161,3 +174,106 @@ def test_a_client_joins_the_waitlist_and_requests_a_time_staff_freed(
         for e in http(stack, "GET", "/staff/waitlist", token=staff_token)["entries"]
         if e["client"]["email"] == WAITER["email"]
     ] == []
+
+
+def test_the_waitlist_asks_the_date_of_birth_as_the_request_form_does(
+    page, stack, staff_token, restored_settings
+):
+    # Given a practice that keeps a waitlist, and a visitor at its form
+    http(stack, "PATCH", "/staff/settings", {"scheduling": {"waitlist": True}}, token=staff_token)
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+    visit(page, stack.url)
+    form = open_the_waitlist_form(page)
+    email = "wes.birthday@example.org"
+
+    # Then the date of birth is three fields, as on the request form: month, day and year, each
+    # with a phone's number keys and what the phone knows, in the order they read by keyboard
+    birth = form.get_by_role("group", name="Date of Birth")
+    assert birth.get_attribute("class") == "date-parts"
+    assert "For example, 4 27 1990" in birth.inner_text()
+    fields = birth.evaluate(
+        """(group) => Object.fromEntries([...group.querySelectorAll("input")].map((e) => [
+             e.id, [e.inputMode, e.autocomplete, e.required]]))"""
+    )
+    assert fields == {
+        "waitlist-birth-month": ["numeric", "bday-month", True],
+        "waitlist-birth-day": ["numeric", "bday-day", True],
+        "waitlist-birth-year": ["numeric", "bday-year", True],
+    }
+    form.get_by_label("Last Name").focus()
+    order = []
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        order.append(page.evaluate("document.activeElement.id"))
+    assert order == ["waitlist-birth-month", "waitlist-birth-day", "waitlist-birth-year", "waitlist-email"]
+
+    # When they give a date of birth that is not a date (30 February), by keyboard
+    form.get_by_label("First Name").fill("Wes")
+    form.get_by_label("Last Name").fill("Birthday")
+    form.get_by_label("Email").fill(email)
+    form.get_by_label("Mobile Phone").fill("617 555 0123")
+    birth.get_by_label("Month").fill("2")
+    birth.get_by_label("Day").fill("30")
+    birth.get_by_label("Year").fill("1990")
+    birth.get_by_label("Year").press("Enter")  # submits the form
+
+    # Then the page says what to correct beside the date of birth, on the day, and sends nothing
+    page.get_by_role("alert").filter(has_text="That month has no day 30").wait_for()
+    beside = birth.locator("#waitlist-birth-hint + p.error")
+    assert "That month has no day 30" in beside.inner_text()
+    day = birth.get_by_label("Day")
+    assert day.get_attribute("aria-invalid") == "true"
+    assert beside.get_attribute("id") in day.get_attribute("aria-describedby").split()
+    assert day.evaluate("(e) => e === document.activeElement")
+    assert sent == []
+    assert entries_of(stack, staff_token, email) == []
+    no_accessibility_violations(page)
+
+    # When the three make a date the practice refuses (one still to come)
+    fill_date_of_birth(form, f"{datetime.now(NY).year + 1}-01-01")
+    birth.get_by_label("Year").press("Enter")
+
+    # Then its refusal is said beside the date of birth too, which is marked, and nothing is made
+    expect(beside).to_have_text(re.compile(r"^Date of Birth: "))
+    for part in ("Month", "Day", "Year"):
+        assert birth.get_by_label(part).get_attribute("aria-invalid") == "true"
+    assert birth.get_by_label("Month").evaluate("(e) => e === document.activeElement")
+    assert len(sent) == 1
+    assert entries_of(stack, staff_token, email) == []
+    no_accessibility_violations(page)
+    screenshot(page, "portal-waitlist-date-of-birth-error")
+
+    # When the date is right
+    fill_date_of_birth(form, "1990-04-27")
+    birth.get_by_label("Year").press("Enter")
+
+    # Then they are on the waitlist, with that date of birth
+    page.get_by_role("heading", name="You are on the waitlist").wait_for()
+    assert len(sent) == 2
+    [entry] = entries_of(stack, staff_token, email)
+    assert (entry["client"]["firstName"], entry["client"]["dateOfBirth"]) == ("Wes", "1990-04-27")
+    http(stack, "DELETE", f"/staff/waitlist/{entry['id']}", token=staff_token)
+
+
+def test_a_signed_in_client_joins_the_waitlist_without_the_personal_fields(
+    page, stack, staff_token, restored_settings
+):
+    # Given a practice that keeps a waitlist, and the demo client signed in
+    http(stack, "PATCH", "/staff/settings", {"scheduling": {"waitlist": True}}, token=staff_token)
+    visit(page, stack.url)
+    sign_in(page, *CLIENT)
+    page.get_by_role("heading", name="Appointments").wait_for()
+
+    # When they open the waitlist's form
+    form = open_the_waitlist_form(page)
+
+    # Then it asks nothing the practice knows of them, the date of birth neither
+    expect(form.get_by_role("group", name="Date of Birth")).to_be_hidden()
+    expect(form.get_by_label("First Name")).to_be_hidden()
+
+    # And they join with what is left
+    page.get_by_role("button", name="Join the Waitlist").click()
+    page.get_by_role("heading", name="You are on the waitlist").wait_for()
+    [entry] = entries_of(stack, staff_token, CLIENT[0])
+    http(stack, "DELETE", f"/staff/waitlist/{entry['id']}", token=staff_token)

@@ -44,6 +44,25 @@ export function wholeNumber(input, label, min, max) {
   return value;
 }
 
+// A date of birth from its fieldset's three fields (month, day, year, known by their autocomplete
+// tokens) as the API takes it, YYYY-MM-DD; refused here, on the field to correct, when the three
+// do not make a date.
+export function dateOfBirth(fieldset) {
+  const [month, day, year] = ["bday-month", "bday-day", "bday-year"].map((token) => {
+    const input = fieldset.querySelector(`input[autocomplete="${token}"]`);
+    input.removeAttribute("aria-invalid");
+    return { input, value: input.value.trim() };
+  });
+  const example = "Enter your date of birth as month, day and year, for example 4 27 1990.";
+  for (const part of [month, day, year]) if (!/^\d+$/.test(part.value)) refuse(part.input, example);
+  if (year.value.length !== 4) refuse(year.input, "Enter the year of your birth with 4 digits, for example 1990.");
+  const [y, m, d] = [year, month, day].map((part) => Number(part.value));
+  if (m < 1 || m > 12) refuse(month.input, "Enter the month of your birth as a number from 1 to 12.");
+  const real = new Date(Date.UTC(y, m - 1, d));
+  if (d < 1 || real.getUTCMonth() !== m - 1) refuse(day.input, `That month has no day ${d}: check the day of your birth.`);
+  return `${year.value}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+}
+
 // Where a form with data-errors="inline" shows a field's error: after the element the field
 // names in data-error-after (a fieldset's note, for fields that share one error), else after the
 // field's own note, else after the field.

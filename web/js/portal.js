@@ -4,7 +4,7 @@
 import { api } from "./api.js";
 import { currentUser, setNewPassword, signIn, signOut } from "./auth.js";
 import { el } from "./dom.js";
-import { markFields, refuse, showError } from "./forms.js";
+import { dateOfBirth, markFields, showError } from "./forms.js";
 import { showOffer } from "./offer.js";
 import { readablePhone, telHref } from "./phone.js";
 import { mount as mountWaitlist } from "./waitlist.js";
@@ -15,7 +15,6 @@ const VIEWS = [
   "home", "choose", "times-panel", "review", "details-form", "done", "sign-in", "appointments", "appointment",
   "offer", "waitlist", "waitlist-done", "waitlist-time",
 ];
-const BIRTH_PARTS = ["birth-month", "birth-day", "birth-year"];
 const STATUS_WORDS = {
   requested: "Requested, awaiting the practice",
   confirmed: "Confirmed",
@@ -223,24 +222,6 @@ async function submitSignedIn() {
   done(made.request);
 }
 
-// The date of birth from its three fields (month, day, year) as the API takes it, YYYY-MM-DD;
-// refused here, on the field to correct, when the three do not make a date.
-function dateOfBirth() {
-  const [month, day, year] = BIRTH_PARTS.map((id) => {
-    const input = $(id);
-    input.removeAttribute("aria-invalid");
-    return { input, value: input.value.trim() };
-  });
-  const example = "Enter your date of birth as month, day and year, for example 4 27 1990.";
-  for (const part of [month, day, year]) if (!/^\d+$/.test(part.value)) refuse(part.input, example);
-  if (year.value.length !== 4) refuse(year.input, "Enter the year of your birth with 4 digits, for example 1990.");
-  const [y, m, d] = [year, month, day].map((part) => Number(part.value));
-  if (m < 1 || m > 12) refuse(month.input, "Enter the month of your birth as a number from 1 to 12.");
-  const real = new Date(Date.UTC(y, m - 1, d));
-  if (d < 1 || real.getUTCMonth() !== m - 1) refuse(day.input, `That month has no day ${d}: check the day of your birth.`);
-  return `${year.value}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
-}
-
 async function submitAnonymous(event) {
   event.preventDefault();
   const form = $("request-form");
@@ -257,7 +238,7 @@ async function submitAnonymous(event) {
       start: state.slot.start,
       firstName: data.firstName,
       lastName: data.lastName,
-      dateOfBirth: dateOfBirth(),
+      dateOfBirth: dateOfBirth($("date-of-birth")),
       email: data.email,
       mobilePhone: data.mobilePhone,
     };

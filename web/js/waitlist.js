@@ -6,11 +6,11 @@
 import { api } from "./api.js";
 import { currentUser } from "./auth.js";
 import { el } from "./dom.js";
-import { markFields, showError } from "./forms.js";
+import { dateOfBirth, markFields, showError } from "./forms.js";
 import { addDays, formatDateTime, localDate, today } from "./zone.js";
 
 const $ = (id) => document.getElementById(id);
-const PERSONAL = ["firstName", "lastName", "dateOfBirth", "email", "mobilePhone"];
+const PERSONAL = ["firstName", "lastName", "email", "mobilePhone"]; // and the date of birth, in three fields
 const MAX_SPAN_DAYS = 60;
 
 // portal: { state, show, review, loadWeek, home, message, zone, typeName }
@@ -51,26 +51,30 @@ export function mount(portal) {
     $("waitlist-to").value = addDays(from, 30);
     const signedIn = Boolean(currentUser());
     $("waitlist-personal").hidden = signedIn;
-    for (const name of PERSONAL) form.elements[name].required = !signedIn;
+    for (const input of $("waitlist-personal").querySelectorAll("input")) input.required = !signedIn;
+    markFields(form, $("messages"), {}); // clears what an earlier attempt marked
     joinKey = null;
   }
 
   async function join(event) {
     event.preventDefault();
     const form = $("waitlist-form");
+    for (const input of form.querySelectorAll("input, select, textarea")) input.removeAttribute("aria-invalid");
+    markFields(form, $("messages"), {}); // clears what an earlier answer marked
     const data = Object.fromEntries(new FormData(form));
     const user = currentUser();
     const body = { appointmentTypeId: data.appointmentTypeId, from: data.from, to: data.to };
     if (data.clinicianId) body.clinicianId = data.clinicianId;
     if (data.comments.trim()) body.comments = data.comments;
-    if (!user) {
-      body.clientType = state.clientType;
-      for (const name of PERSONAL) body[name] = data[name];
-    }
     const button = $("submit-waitlist");
     button.disabled = true;
-    joinKey ||= crypto.randomUUID();
     try {
+      if (!user) {
+        body.clientType = state.clientType;
+        for (const name of PERSONAL) body[name] = data[name];
+        body.dateOfBirth = dateOfBirth($("waitlist-date-of-birth"));
+      }
+      joinKey ||= crypto.randomUUID();
       const made = user
         ? await api("/me/waitlist", { method: "POST", token: user.token, body, key: joinKey })
         : await api("/waitlist", { method: "POST", body, key: joinKey });
@@ -78,6 +82,8 @@ export function mount(portal) {
       form.reset();
       joined(made.entry);
     } catch (error) {
+      // The message on top, and what is wrong with a field beside it (the date of birth's beside
+      // its three fields).
       showError($("messages"), error);
       markFields(form, $("messages"), error);
     } finally {
