@@ -24,10 +24,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
 
 from functions import aws
-from functions.notify.mail import MAX_ATTEMPTS, PERMANENT, UNCONFIRMED, compose
+from functions.notify.mail import MAX_ATTEMPTS, compose, send
 from functions.notify.render import reminder as reminder_email
 from functions.scheduling.config import PracticeConfig
 from functions.scheduling.reminders import Reminder, starts_due, why_not
@@ -140,23 +139,17 @@ def _send(reminder: Reminder, config: PracticeConfig, run: Run, now: datetime) -
         ledger.settle(key, run.owner, "failed", f"render:{type(exc).__name__}", NOTICE, None, now)
         logger.error(UNBUILDABLE, extra={"reminder": key, "error": type(exc).__name__})
         return "failed"
-    try:
-        aws.sesv2().send_email(**message)
-    except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
-        if code in PERMANENT:
-            ledger.settle(key, run.owner, "failed", code, NOTICE, None, now)
-            logger.warning(REFUSED, extra={"reminder": key, "code": code})
-            return "failed"
-        return _give_back(key, run, claim.attempts, code, now)
-    except UNCONFIRMED as exc:
+    sending = send(message)
+    if sending.outcome == "refused":
+        ledger.settle(key, run.owner, "failed", sending.code, NOTICE, None, now)
+        logger.warning(REFUSED, extra={"reminder": key, "code": sending.code})
+        return "failed"
+    if sending.outcome == "transient":
+        return _give_back(key, run, claim.attempts, sending.code or "Unknown", now)
+    if sending.outcome == "unconfirmed":
         ledger.settle(key, run.owner, "sent", "unconfirmed", NOTICE, None, now)
-        logger.warning(
-            "reminder sent, no answer from SES", extra={"reminder": key, "error": type(exc).__name__}
-        )
+        logger.warning("reminder sent, no answer from SES", extra={"reminder": key, "error": sending.code})
         return "sent"
-    except Exception as exc:
-        return _give_back(key, run, claim.attempts, type(exc).__name__, now)
     ledger.settle(key, run.owner, "sent", None, NOTICE, None, now)
     logger.info("reminder sent", extra={"reminder": key, "attempt": claim.attempts})
     return "sent"

@@ -34,7 +34,6 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
 
 from functions import aws
 from functions.api import links
@@ -43,7 +42,7 @@ from functions.scheduling.lifecycle import Request
 from functions.store.ledger import Claim
 
 from .decide import Notice, notices
-from .mail import MAX_ATTEMPTS, PERMANENT, UNCONFIRMED, compose
+from .mail import MAX_ATTEMPTS, compose, send
 from .render import OfferLinks, render
 
 logger = Logger(service="client-portal-notify")
@@ -222,18 +221,16 @@ def _send_claimed(notice: Notice, owner: str, claim: Claim, now: datetime) -> st
         ledger.settle(key, owner, "skipped", "no_address", notice.kind, notice.request, now)
         logger.info("no address to send to", extra={"change": key})
         return "skipped"
-    try:
-        aws.sesv2().send_email(**message)
-    except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
-        if code in PERMANENT:
-            ledger.settle(key, owner, "failed", code, notice.kind, notice.request, now)
-            logger.warning(REFUSED, extra={"change": key, "code": code})
-            return "failed"
-        return _give_back(notice, owner, claim, code, now)
-    except UNCONFIRMED as exc:
+    sending = send(message)
+    if sending.outcome == "refused":
+        ledger.settle(key, owner, "failed", sending.code, notice.kind, notice.request, now)
+        logger.warning(REFUSED, extra={"change": key, "code": sending.code})
+        return "failed"
+    if sending.outcome == "transient":
+        return _give_back(notice, owner, claim, sending.code or "Unknown", now)
+    if sending.outcome == "unconfirmed":
         _settle_sent(notice, owner, "unconfirmed", now)
-        logger.warning("email sent, no answer from SES", extra={"change": key, "error": type(exc).__name__})
+        logger.warning("email sent, no answer from SES", extra={"change": key, "error": sending.code})
         return "sent"
     _settle_sent(notice, owner, None, now)
     logger.info("email sent", extra={"change": key, "notice": notice.kind, "attempt": claim.attempts})

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr
-from typing import Any
+from typing import Any, Literal
 
-from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 
 from functions import aws
 from functions.scheduling.config import PracticeConfig
@@ -22,6 +23,33 @@ PERMANENT = frozenset(
 MAX_ATTEMPTS = 3
 # The request went out and no answer came back: SES may have it. Never sent twice.
 UNCONFIRMED = (ReadTimeoutError, ConnectionClosedError)
+
+
+@dataclass(frozen=True)
+class Sending:
+    """What became of one SendEmail: `sent`; `unconfirmed` (the request left and no answer came
+    back: SES may have it, so it is recorded as sent and never tried again); `refused` (SES
+    refuses it for good: `PERMANENT`); `transient` (not sent, worth another attempt). `code` is
+    SES's error code or the exception's name: never personal data."""
+
+    outcome: Literal["sent", "unconfirmed", "refused", "transient"]
+    code: str | None = None
+
+
+def send(message: dict[str, Any]) -> Sending:
+    """Send one email through SES (aws.sesv2 never retries a request that left) and say how it
+    went; the one place the notify function, the reminder job and the waitlist function send."""
+    try:
+        aws.sesv2().send_email(**message)
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
+        return Sending("refused" if code in PERMANENT else "transient", code)
+    except UNCONFIRMED as exc:
+        return Sending("unconfirmed", type(exc).__name__)
+    except Exception as exc:
+        # Failed before it left (no connection, say): nothing was sent.
+        return Sending("transient", type(exc).__name__)
+    return Sending("sent")
 
 
 def compose(email: Email, config: PracticeConfig) -> dict[str, Any]:

@@ -41,10 +41,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
 
 from functions import aws
-from functions.notify.mail import MAX_ATTEMPTS, PERMANENT, UNCONFIRMED, compose
+from functions.notify.mail import MAX_ATTEMPTS, compose, send
 from functions.scheduling import claims
 from functions.scheduling.config import PracticeConfig
 from functions.scheduling.slots import Slot
@@ -252,23 +251,19 @@ def _tell_one(
         ledger.settle(key, owner, "failed", f"render:{type(exc).__name__}", NOTICE, None, now)
         logger.error(UNBUILDABLE, extra={"change": key, "error": type(exc).__name__})
         return "failed"
-    try:
-        aws.sesv2().send_email(**message)
-    except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
-        if code in PERMANENT:
-            ledger.settle(key, owner, "failed", code, NOTICE, None, now)
-            logger.warning(REFUSED, extra={"change": key, "code": code})
-            return "failed"
-        return _give_back(key, owner, claim.attempts, code, now)
-    except UNCONFIRMED as exc:
+    sending = send(message)
+    if sending.outcome == "refused":
+        ledger.settle(key, owner, "failed", sending.code, NOTICE, None, now)
+        logger.warning(REFUSED, extra={"change": key, "code": sending.code})
+        return "failed"
+    if sending.outcome == "transient":
+        return _give_back(key, owner, claim.attempts, sending.code or "Unknown", now)
+    if sending.outcome == "unconfirmed":
         ledger.settle(key, owner, "sent", "unconfirmed", NOTICE, None, now)
         logger.warning(
-            "waitlist email sent, no answer from SES", extra={"change": key, "error": type(exc).__name__}
+            "waitlist email sent, no answer from SES", extra={"change": key, "error": sending.code}
         )
         return "sent"
-    except Exception as exc:
-        return _give_back(key, owner, claim.attempts, type(exc).__name__, now)
     ledger.settle(key, owner, "sent", None, NOTICE, None, now)
     logger.info("waitlist email sent", extra={"change": key, "attempt": claim.attempts})
     return "sent"

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from functions import aws
 from functions.api.gateway import LocalContext
@@ -91,6 +91,30 @@ def test_a_send_whose_answer_was_lost_is_never_sent_again(stream):
     assert len([a for a in attempts if "ada@example.com" in str(a)]) == 1
     assert len(to("ada@example.com")) == 1
     assert notification(request["id"]) == {"status": "sent", "detail": "unconfirmed", "notice": "confirmed"}
+
+
+def test_a_send_that_could_not_connect_is_tried_again_and_arrives_once(stream):
+    # Given an approval, and SES unreachable for one send (the request never left)
+    request = approved_request()
+    failed = [0]
+
+    def unreachable(params: dict[str, Any], **_: Any) -> None:
+        if "ada@example.com" in str(params.get("Destination")) and not failed[0]:
+            failed[0] += 1
+            raise EndpointConnectionError(endpoint_url="https://email.us-east-1.amazonaws.com")
+
+    aws.sesv2().meta.events.register("before-parameter-build.sesv2.SendEmail", unreachable)
+
+    # When the stream is delivered, and the failed record delivered again
+    first = pump(stream)
+    second = pump(stream)
+
+    # Then the first delivery gave the claim back (the record failed alone), the second sent it:
+    # one email, recorded as sent
+    assert first["batchItemFailures"]
+    assert second == {"batchItemFailures": []}
+    assert len(to("ada@example.com")) == 1
+    assert notification(request["id"]) == {"status": "sent", "notice": "confirmed"}
 
 
 def test_a_send_whose_bookkeeping_failed_for_a_while_is_sent_once(stream, monkeypatch):
