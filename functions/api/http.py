@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -230,13 +230,16 @@ def commit_with(
     on_conflict: Callable[[], DomainError],
     *,
     log: dict[str, str],
+    write_name: str = "transition",
+    refused: Mapping[str, Callable[[], DomainError]] | None = None,
 ) -> Response[str]:
     """Make one transactional write (given its token and idempotency record) and answer; map a
-    refused write to a domain error."""
+    refused write to a domain error: `refused` by the part that refused it (the write's own
+    meaning of a tally, say), else the usual ones, else `on_conflict`."""
     response = respond(status, body)
     record = Idempotency(key.scope, key.body_hash, status, str(response.body)) if key else None
     try:
-        write(write_token(key, "transition"), record)
+        write(write_token(key, write_name), record)
     except CommitFailed as failed:
         if failed.part == "idempotency":
             if (again := replay(failed.existing, key)) is not None:
@@ -244,6 +247,8 @@ def commit_with(
             raise Conflict(
                 "idempotency_key_reused", "This Idempotency-Key is in use by another request."
             ) from None
+        if refused and failed.part in refused:
+            raise refused[failed.part]() from None
         if failed.part == "claim":
             raise slot_unavailable() from None
         if failed.part == "tally":

@@ -14,15 +14,14 @@ from functions.api.fields import Id
 from functions.api.http import (
     IdempotencyKey,
     check_gate,
+    commit_with,
     current,
     idempotency_key,
     lambda_handler,
-    logger,
     not_a_client,
     replay,
     respond,
     returns,
-    write_token,
 )
 from functions.api.models import (
     MyWaitlistIn,
@@ -36,8 +35,6 @@ from functions.scheduling import lifecycle, waitlist
 from functions.scheduling.config import PracticeConfig
 from functions.scheduling.errors import Conflict, NotFound
 from functions.scheduling.slots import is_offered
-from functions.store import CommitFailed
-from functions.store.table import Idempotency
 from functions.store.waitlist import WaitlistStore
 
 
@@ -108,29 +105,26 @@ def post_my_waitlist(body: Annotated[MyWaitlistIn, Body()]) -> Response[str]:
 
 def _join(config: PracticeConfig, entry: waitlist.WaitlistEntry, key: IdempotencyKey | None) -> Response[str]:
     """Write the entry with its address's tally and the answer kept for the Idempotency-Key."""
-    call = current()
-    envelope = WaitlistEnvelope(entry=present.waitlist_entry(config, entry))
-    response = respond(201, envelope)
-    record = Idempotency(key.scope, key.body_hash, 201, str(response.body)) if key else None
-    try:
-        WaitlistStore(aws.store()).join(entry, write_token(key, "waitlist"), record, call.now)
-    except CommitFailed as failed:
-        if failed.part == "idempotency":
-            if (again := replay(failed.existing, key)) is not None:
-                return again
-            raise Conflict(
-                "idempotency_key_reused", "This Idempotency-Key is in use by another request."
-            ) from None
-        if failed.part == "tally":
-            raise Conflict(
-                "waitlist_full",
-                f"This email address is already on the waitlist {waitlist.MAX_WAITING} times. "
-                "Please wait for an email, or call the practice.",
-            ) from None
+    now = current().now
+    return commit_with(
+        lambda token, record: WaitlistStore(aws.store()).join(entry, token, record, now),
+        201,
+        WaitlistEnvelope(entry=present.waitlist_entry(config, entry)),
+        key,
         # Only a random entry id colliding with an existing one gets here.
-        raise Conflict("conflict", "The entry could not be saved. Please try again.") from None
-    logger.info("joined the waitlist", extra={"entry_id": entry.id})
-    return response
+        lambda: Conflict("conflict", "The entry could not be saved. Please try again."),
+        log={"entry_id": entry.id},
+        write_name="waitlist",
+        refused={"tally": _full},
+    )
+
+
+def _full() -> Conflict:
+    return Conflict(
+        "waitlist_full",
+        f"This email address is already on the waitlist {waitlist.MAX_WAITING} times. "
+        "Please wait for an email, or call the practice.",
+    )
 
 
 @returns(WaitlistNoticeOut)
