@@ -36,15 +36,18 @@ def availability(config: PracticeConfig, openings: Sequence[Opening]) -> str:
     """The body of GET /availability: what `AvailabilityOut(...).model_dump_json()` writes, without
     a model per slot. The models still write every part that holds names (so escaping is
     theirs); an instant's text is put together from its date, its minute of the day and its
-    offset, each written once (the zone is asked only on a day with a clock change)."""
+    offset (the zone is asked only on a day with a clock change). Slots come by start, so the
+    date changes only from one day's slots to the next."""
     head = AvailabilityOut(timeZone=config.practice.timeZone, slots=[]).model_dump_json()
     zone = config.zone
     fronts: dict[tuple[str, str], str] = {}
-    dates: dict[int, str] = {}
-    offsets: dict[int | None, str] = {}
     clocks = _clocks()
+    east, last_offset = "", None
+    # The local day being written: its date, and its first minute and the next day's (in minutes
+    # since the epoch, as if the zone were UTC).
+    on, first_minute, next_minute = "", 0, 0
     parts = []
-    for start, end, clinician_id, type_id, offset in openings:
+    for start, _, type_id, length, offset, clinician_id in openings:
         front = fronts.get((clinician_id, type_id))
         if front is None:
             empty = SlotOut(
@@ -55,19 +58,26 @@ def availability(config: PracticeConfig, openings: Sequence[Opening]) -> str:
                 end="",
             ).model_dump_json()
             front = fronts[(clinician_id, type_id)] = empty.removesuffix(_NO_TIMES) + '"start":"'
-        if offset is None or (start + offset) % 60 or (end + offset) % 60:
+        if offset is None or (start + offset) % 60 or length % 60:
             start_text = datetime.fromtimestamp(start, zone).isoformat()
-            end_text = datetime.fromtimestamp(end, zone).isoformat()
+            end_text = datetime.fromtimestamp(start + length, zone).isoformat()
             parts.append(f'{front}{start_text}","end":"{end_text}"}}')
             continue
-        east = offsets.get(offset) or offsets.setdefault(offset, _offset_text(offset))
-        day, minute = divmod((start + offset) // 60, 1440)
-        on = dates.get(day) or dates.setdefault(day, _date_text(day))
-        end_day, end_minute = divmod((end + offset) // 60, 1440)
-        end_on = (
-            on if end_day == day else dates.get(end_day) or dates.setdefault(end_day, _date_text(end_day))
-        )
-        parts.append(f'{front}{on}{clocks[minute]}{east}","end":"{end_on}{clocks[end_minute]}{east}"}}')
+        if offset != last_offset:
+            east, last_offset = _offset_text(offset), offset
+        minute = (start + offset) // 60
+        if not first_minute <= minute < next_minute:
+            first_minute = minute - minute % 1440
+            next_minute = first_minute + 1440
+            on = _date_text(first_minute // 1440)
+        minute -= first_minute
+        end_minute = minute + length // 60
+        if end_minute < 1440:
+            parts.append(f'{front}{on}{clocks[minute]}{east}","end":"{on}{clocks[end_minute]}{east}"}}')
+        else:
+            days, end_minute = divmod(end_minute, 1440)
+            end_on = _date_text(first_minute // 1440 + days)
+            parts.append(f'{front}{on}{clocks[minute]}{east}","end":"{end_on}{clocks[end_minute]}{east}"}}')
     return f"{head.removesuffix('[]}')}[{','.join(parts)}]}}"
 
 
