@@ -39,12 +39,15 @@ _MICROSECOND = timedelta(microseconds=1)
 Held = Mapping[str, Sequence[tuple[int, int]]]
 
 
-# An open slot: (start, rank, type id, length, offset, clinician id). Start is seconds since the
-# epoch (UTC) and length seconds; rank is the clinician's place in the portal's order (by name);
-# offset is the UTC offset (seconds east) of the slot's start and end when it lies in a day
-# without a clock change, else None. A plain tuple, in the order slots are sorted (a slot's end
-# is its start plus its length): a few hundred are made per call.
-Opening = tuple[int, int, str, int, int | None, str]
+# Open slots of one clinician, type and day: (base, offset, rank, type id, length, clinician id,
+# starts, low, high). They start at base + s for each s of starts[low:high] (seconds since the
+# epoch, UTC) and last `length` seconds; rank is the clinician's place in the portal's order (by
+# name). On a day without a clock change base is the epoch second of its local midnight, starts
+# the day's template (seconds after midnight, on whole minutes, the same object for every such
+# day while the configuration is unchanged) and offset the day's UTC offset (seconds east); on a
+# day with one, base is 0, starts the slots' own starts and offset None. A plain tuple: a few
+# hundred are made per call.
+Run = tuple[int, int | None, int, str, int, str, Sequence[int], int, int]
 
 
 def seconds(instant: datetime) -> int:
@@ -119,7 +122,7 @@ def _week(clinician: Clinician) -> list[list[tuple[int, int]]]:
     return week
 
 
-Plan = tuple[int, int, list[tuple[str, int, list[int]]]]
+Plan = tuple[int, int, list[tuple[str, int, tuple[int, ...]]]]
 
 
 def _plans(week: list[list[tuple[int, int]]], lengths: list[tuple[str, int]], step: int) -> list[Plan | None]:
@@ -131,7 +134,7 @@ def _plans(week: list[list[tuple[int, int]]], lengths: list[tuple[str, int]], st
             plans.append(None)
             continue
         per_type = [
-            (tid, length, [s for a, b in sorted(spans) for s in range(a, b - length + 1, step)])
+            (tid, length, tuple([s for a, b in sorted(spans) for s in range(a, b - length + 1, step)]))
             for tid, length in lengths
         ]
         plans.append((min(a for a, _ in spans), max(b for _, b in spans), per_type))
@@ -182,9 +185,10 @@ def open_times(
     held: Held,
     clinician_id: str | None = None,
     type_id: str | None = None,
-) -> list[Opening]:
-    """What `slots.open_slots` answers, for holds given in seconds: the same slots, by start, then
-    clinician name."""
+) -> list[Run]:
+    """What `slots.open_slots` answers, for holds given in seconds: the same slots, in runs of a
+    clinician's day (in no order: the reference's is by start, then clinician name, which is by
+    start, rank, type id and length)."""
     scheduling = config.scheduling
     if not scheduling.enabled:
         return []
@@ -196,7 +200,7 @@ def open_times(
     last = min(last, now.astimezone(zone).date() + timedelta(days=scheduling.horizonDays))
     step = scheduling.slotIntervalMinutes * 60
     days = _days(zone, first, last)
-    found: list[Opening] = []
+    found: list[Run] = []
     for rank, (clinician, offered) in enumerate(config.portal_clinicians(client_type)):
         if clinician_id is not None and clinician.id != clinician_id:
             continue
@@ -220,24 +224,21 @@ def open_times(
             # its earliest second to the last that starts before its latest.
             first_span = bisect_right(ends, base + earliest)
             last_span = bisect_left(starts, base + latest, first_span)
-            for tid, length, after_midnight in per_type:
+            for tid, length, template in per_type:
                 # The template's starts, less those too soon and those that overlap a span.
-                k = bisect_left(after_midnight, lowest - base)
+                k = bisect_left(template, lowest - base)
                 for j in range(first_span, last_span):
-                    cut = bisect_right(after_midnight, starts[j] - base - length, k)
+                    cut = bisect_right(template, starts[j] - base - length, k)
                     if cut > k:
-                        found.extend(
-                            [(base + r, rank, tid, length, east, cid) for r in after_midnight[k:cut]]
-                        )
-                    k = bisect_left(after_midnight, ends[j] - base, cut)
-                found.extend([(base + r, rank, tid, length, east, cid) for r in after_midnight[k:]])
-    # By start, then clinician (the rank stands for the name), type and length.
-    found.sort()
+                        found.append((base, east, rank, tid, length, cid, template, k, cut))
+                    k = bisect_left(template, ends[j] - base, cut)
+                if k < len(template):
+                    found.append((base, east, rank, tid, length, cid, template, k, len(template)))
     return found
 
 
 def _exact_day(
-    found: list[Opening],
+    found: list[Run],
     clinician: Clinician,
     day: date,
     zone: ZoneInfo,
@@ -264,12 +265,9 @@ def _exact_day(
                 # Starts are window_start + k * step: the first at or after `low`.
                 first_start = window_start - (-low // step) * step
                 for tid, length in lengths:
-                    found.extend(
-                        [
-                            (start, rank, tid, length, None, cid)
-                            for start in range(first_start, free_end - length + 1, step)
-                        ]
-                    )
+                    fit = range(first_start, free_end - length + 1, step)
+                    if fit:
+                        found.append((0, None, rank, tid, length, cid, fit, 0, len(fit)))
             if free_end == window_end:
                 break
             free_start = ends[i]
