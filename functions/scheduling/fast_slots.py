@@ -26,6 +26,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from operator import lt
 from zoneinfo import ZoneInfo
 
 from .config import WEEKDAYS, ClientType, Clinician, PracticeConfig
@@ -165,8 +166,11 @@ def _blocked(clinician: Clinician, held: Iterable[tuple[int, int]]) -> tuple[lis
     spans = [(_micros(t.start) // 1_000_000, -(-_micros(t.end) // 1_000_000)) for t in clinician.timeOff]
     spans.extend(held)
     spans.sort()
-    starts: list[int] = []
-    ends: list[int] = []
+    starts = [start for start, _ in spans]
+    ends = [end for _, end in spans]
+    if all(map(lt, ends, starts[1:])):
+        return starts, ends  # already apart (as the holds of booked slots are): nothing to merge
+    starts, ends = [], []
     for start, end in spans:
         if ends and start <= ends[-1]:
             ends[-1] = max(ends[-1], end)
