@@ -26,7 +26,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from operator import lt
+from operator import le
 from zoneinfo import ZoneInfo
 
 from .config import WEEKDAYS, ClientType, Clinician, PracticeConfig
@@ -160,20 +160,21 @@ def _templates(clinician: Clinician, lengths: list[tuple[str, int]], step: int) 
 
 
 def _blocked(clinician: Clinician, held: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
-    """Time off and holds as sorted, disjoint spans (starts, ends) in seconds. Time off may fall
-    between seconds: its start is rounded down and its end up, which keeps "overlaps a slot of
-    whole seconds" exactly as it was."""
+    """Time off and holds as sorted spans (starts, ends) in seconds, none overlapping another
+    (they may touch). Time off may fall between seconds: its start is rounded down and its end
+    up, which keeps "overlaps a slot of whole seconds" exactly as it was."""
     spans = [(_micros(t.start) // 1_000_000, -(-_micros(t.end) // 1_000_000)) for t in clinician.timeOff]
     spans.extend(held)
     spans.sort()
     starts = [start for start, _ in spans]
     ends = [end for _, end in spans]
-    if all(map(lt, ends, starts[1:])):
-        return starts, ends  # already apart (as the holds of booked slots are): nothing to merge
+    if all(map(le, ends, starts[1:])):
+        return starts, ends  # none overlaps (as the holds of booked slots): nothing to merge
     starts, ends = [], []
     for start, end in spans:
         if ends and start <= ends[-1]:
-            ends[-1] = max(ends[-1], end)
+            if end > ends[-1]:
+                ends[-1] = end
         else:
             starts.append(start)
             ends.append(end)
