@@ -16,7 +16,6 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
@@ -342,9 +341,13 @@ def lambda_handler(module: str, function: str) -> Callable[[dict[str, Any], Lamb
     for route in routes_of(function):
         register(app, route, getattr(endpoints, route.endpoint))
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    @logger.inject_lambda_context(clear_state=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         result: dict[str, Any]
+        # API Gateway's request id, read directly (what correlation_paths.API_GATEWAY_REST finds
+        # with a JMESPath search, in a fraction of its time).
+        request = event.get("requestContext")
+        logger.set_correlation_id(request.get("requestId") if isinstance(request, dict) else None)
         route = find(str(event.get("httpMethod", "")), str(event.get("resource", "")))
         if route is None or route.function != function:
             return _raw(errors.from_domain(NotFound()))
