@@ -361,9 +361,10 @@ def lambda_handler(module: str, function: str) -> Callable[[dict[str, Any], Lamb
             if not all(PATH_ID.fullmatch(str(v)) for v in (event.get("pathParameters") or {}).values()):
                 # No record has such an id (and DynamoDB refuses keys past 2,048 bytes).
                 raise NotFound()
-            if _too_deep(event.get("body")):
+            shape = _body_shape(event.get("body"))
+            if shape == "too_deep":
                 result = _raw(errors.from_validation([_MALFORMED]))
-            elif not _object_body(event.get("body")):
+            elif shape == "not_an_object":
                 # Powertools would take a list's only item as the body; the contract wants an object.
                 result = _raw(_on_validation_error(RequestValidationError([_NOT_AN_OBJECT])))
             else:
@@ -409,32 +410,23 @@ def _as_json(event: dict[str, Any]) -> None:
         event[name] = headers
 
 
-def _object_body(body: str | None) -> bool:
-    """Whether a body is absent, not JSON (a 400 later), or a JSON object."""
+def _body_shape(body: str | None) -> str:
+    """What a body is, parsed once: "too_deep" when it nests deeper than Python's JSON parser goes
+    (about 1,000 levels: refused as malformed JSON, a 400, before anything else parses it);
+    "not_an_object" when it is JSON but neither an object nor null; else "ok" (absent, an
+    object, or not JSON: a 400 later)."""
     if not body:
-        return True
+        return "ok"
     try:
         parsed = json.loads(body)
-    except (ValueError, RecursionError):
-        return True
-    return parsed is None or isinstance(parsed, dict)
+    except RecursionError:
+        return "too_deep"
+    except ValueError:
+        return "ok"
+    return "ok" if parsed is None or isinstance(parsed, dict) else "not_an_object"
 
 
 _MALFORMED = {"type": "json_invalid", "loc": ("body",), "msg": "not valid JSON"}
-
-
-def _too_deep(body: str | None) -> bool:
-    """Whether a body nests deeper than Python's JSON parser goes (about 1,000 levels): it is
-    refused as malformed JSON, as a 400, before anything else parses it."""
-    if not body:
-        return False
-    try:
-        json.loads(body)
-    except RecursionError:
-        return True
-    except ValueError:
-        return False
-    return False
 
 
 def _raw(response: Response[str]) -> dict[str, Any]:
