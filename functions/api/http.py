@@ -16,7 +16,6 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
@@ -347,9 +346,13 @@ def lambda_handler(module: str, function: str) -> Callable[[dict[str, Any], Lamb
     for route in routes_of(function):
         register(app, route, getattr(endpoints, route.endpoint))
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    @logger.inject_lambda_context(clear_state=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         result: dict[str, Any]
+        # API Gateway's request id, read directly (what correlation_paths.API_GATEWAY_REST finds
+        # with a JMESPath search, in a fraction of its time).
+        request = event.get("requestContext")
+        logger.set_correlation_id(request.get("requestId") if isinstance(request, dict) else None)
         route = find(str(event.get("httpMethod", "")), str(event.get("resource", "")))
         if route is None or route.function != function:
             return _raw(errors.from_domain(NotFound()))
@@ -363,9 +366,10 @@ def lambda_handler(module: str, function: str) -> Callable[[dict[str, Any], Lamb
             if not all(PATH_ID.fullmatch(str(v)) for v in (event.get("pathParameters") or {}).values()):
                 # No record has such an id (and DynamoDB refuses keys past 2,048 bytes).
                 raise NotFound()
-            if _too_deep(event.get("body")):
+            shape = _body_shape(event.get("body"))
+            if shape == "too_deep":
                 result = _raw(errors.from_validation([_MALFORMED]))
-            elif not _object_body(event.get("body")):
+            elif shape == "not_an_object":
                 # Powertools would take a list's only item as the body; the contract wants an object.
                 result = _raw(_on_validation_error(RequestValidationError([_NOT_AN_OBJECT])))
             else:
@@ -411,32 +415,23 @@ def _as_json(event: dict[str, Any]) -> None:
         event[name] = headers
 
 
-def _object_body(body: str | None) -> bool:
-    """Whether a body is absent, not JSON (a 400 later), or a JSON object."""
+def _body_shape(body: str | None) -> str:
+    """What a body is, parsed once: "too_deep" when it nests deeper than Python's JSON parser goes
+    (about 1,000 levels: refused as malformed JSON, a 400, before anything else parses it);
+    "not_an_object" when it is JSON but neither an object nor null; else "ok" (absent, an
+    object, or not JSON: a 400 later)."""
     if not body:
-        return True
+        return "ok"
     try:
         parsed = json.loads(body)
-    except (ValueError, RecursionError):
-        return True
-    return parsed is None or isinstance(parsed, dict)
+    except RecursionError:
+        return "too_deep"
+    except ValueError:
+        return "ok"
+    return "ok" if parsed is None or isinstance(parsed, dict) else "not_an_object"
 
 
 _MALFORMED = {"type": "json_invalid", "loc": ("body",), "msg": "not valid JSON"}
-
-
-def _too_deep(body: str | None) -> bool:
-    """Whether a body nests deeper than Python's JSON parser goes (about 1,000 levels): it is
-    refused as malformed JSON, as a 400, before anything else parses it."""
-    if not body:
-        return False
-    try:
-        json.loads(body)
-    except RecursionError:
-        return True
-    except ValueError:
-        return False
-    return False
 
 
 def _raw(response: Response[str]) -> dict[str, Any]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime, timedelta, timezone
-from functools import cache
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from functools import cache, lru_cache
+from operator import itemgetter
 
 from functions.scheduling.config import PracticeConfig
-from functions.scheduling.fast_slots import Opening
+from functions.scheduling.fast_slots import Run
 from functions.scheduling.lifecycle import Appointment, CalendarEntry, Request, can_cancel, can_reschedule
 from functions.scheduling.waitlist import WaitlistEntry
 
@@ -29,46 +30,114 @@ def instant(config: PracticeConfig, value: datetime) -> str:
     return config.local(value).isoformat()
 
 
-_NO_TIMES = '"start":"","end":""}'
+# A slot as availability writes it: (start, rank, type id, length, its JSON); sorted, the first
+# four give the reference's order (by start, then clinician name).
+Written = tuple[int, int, str, int, str]
+_JSON = itemgetter(4)
+# Each template day's slots as written, by what they are made of (see availability).
+_WRITTEN: dict[tuple[str, int, int, int, str, int, Sequence[int]], list[Written]] = {}
 
 
-def availability(config: PracticeConfig, openings: Sequence[Opening]) -> str:
+def availability(config: PracticeConfig, runs: Iterable[Run]) -> str:
     """The body of GET /availability: what `AvailabilityOut(...).model_dump_json()` writes, without
     a model per slot. The models still write every part that holds names (so escaping is
     theirs); an instant's text is put together from its date, its minute of the day and its
-    offset, each written once (the zone is asked only on a day with a clock change)."""
-    head = AvailabilityOut(timeZone=config.practice.timeZone, slots=[]).model_dump_json()
+    offset (the zone is asked only on a day with a clock change).
+
+    A day without a clock change takes slices of its template (fast_slots.Run): every slot of the
+    template on that day is written once and kept while the process runs, as the day tables and
+    templates are, for the next call that shows the same day (holds and "now" only choose the
+    slices)."""
     zone = config.zone
     fronts: dict[tuple[str, str], str] = {}
-    dates: dict[int, str] = {}
-    offsets: dict[int | None, str] = {}
-    clocks = _clocks()
-    parts = []
-    for start, end, clinician_id, type_id, offset in openings:
+    slots: list[Written] = []
+    for base, offset, rank, type_id, length, clinician_id, starts, low, high in runs:
         front = fronts.get((clinician_id, type_id))
         if front is None:
-            empty = SlotOut(
-                clinicianId=clinician_id,
-                clinicianName=config.clinician_name(clinician_id),
-                appointmentTypeId=type_id,
-                start="",
-                end="",
-            ).model_dump_json()
-            front = fronts[(clinician_id, type_id)] = empty.removesuffix(_NO_TIMES) + '"start":"'
-        if offset is None or (start + offset) % 60 or (end + offset) % 60:
-            start_text = datetime.fromtimestamp(start, zone).isoformat()
-            end_text = datetime.fromtimestamp(end, zone).isoformat()
-            parts.append(f'{front}{start_text}","end":"{end_text}"}}')
+            name = config.clinician_name(clinician_id)
+            front = fronts[(clinician_id, type_id)] = _front(clinician_id, name, type_id)
+        if offset is None:
+            slots += [
+                (
+                    base + s,
+                    rank,
+                    type_id,
+                    length,
+                    f'{front}{_exact(base + s, zone)}","end":"{_exact(base + s + length, zone)}"}}',
+                )
+                for s in starts[low:high]
+            ]
             continue
-        east = offsets.get(offset) or offsets.setdefault(offset, _offset_text(offset))
-        day, minute = divmod((start + offset) // 60, 1440)
-        on = dates.get(day) or dates.setdefault(day, _date_text(day))
-        end_day, end_minute = divmod((end + offset) // 60, 1440)
-        end_on = (
-            on if end_day == day else dates.get(end_day) or dates.setdefault(end_day, _date_text(end_day))
+        key = (front, base, offset, rank, type_id, length, starts)
+        written = _WRITTEN.get(key)
+        if written is None:
+            if len(_WRITTEN) >= 4_096:
+                _WRITTEN.clear()
+            written = _WRITTEN[key] = _template_day(front, base, offset, rank, type_id, length, starts)
+        slots += written[low:high]
+    slots.sort()
+    return f"{_head(config.practice.timeZone)}{','.join(map(_JSON, slots))}]}}"
+
+
+def _template_day(
+    front: str, base: int, offset: int, rank: int, type_id: str, length: int, starts: Sequence[int]
+) -> list[Written]:
+    """Every slot of a template on one day (base: its local midnight), written."""
+    east = _offset_text(offset)
+    on = _date_text((base + offset) // 86_400)
+    if offset % 60 or length % 60 or any(s % 60 for s in starts) or starts[-1] + length >= 86_400:
+        # Seconds in an offset, or slots that end on the next day: each instant on its own.
+        midnight = base + offset
+        return [
+            (
+                base + s,
+                rank,
+                type_id,
+                length,
+                f'{front}{_wall(midnight + s, east)}","end":"{_wall(midnight + s + length, east)}"}}',
+            )
+            for s in starts
+        ]
+    clocks = _clocks()
+    minutes = length // 60
+    return [
+        (
+            base + s,
+            rank,
+            type_id,
+            length,
+            f'{front}{on}{clocks[s // 60]}{east}","end":"{on}{clocks[s // 60 + minutes]}{east}"}}',
         )
-        parts.append(f'{front}{on}{clocks[minute]}{east}","end":"{end_on}{clocks[end_minute]}{east}"}}')
-    return f"{head.removesuffix('[]}')}[{','.join(parts)}]}}"
+        for s in starts
+    ]
+
+
+@lru_cache(maxsize=1_024)
+def _head(time_zone: str) -> str:
+    """The answer's text up to its first slot."""
+    return AvailabilityOut(timeZone=time_zone, slots=[]).model_dump_json().removesuffix("]}")
+
+
+@lru_cache(maxsize=1_024)
+def _front(clinician_id: str, clinician_name: str, type_id: str) -> str:
+    """A slot's text up to its start."""
+    empty = SlotOut(
+        clinicianId=clinician_id, clinicianName=clinician_name, appointmentTypeId=type_id, start="", end=""
+    ).model_dump_json()
+    return empty.removesuffix('"start":"","end":""}') + '"start":"'
+
+
+def _exact(instant: int, zone: tzinfo) -> str:
+    return datetime.fromtimestamp(instant, zone).isoformat()
+
+
+def _wall(local: int, east: str) -> str:
+    """An instant as isoformat writes it, from its wall time (seconds since the epoch, as if the
+    zone were UTC) and its offset's text."""
+    day, second = divmod(local, 86_400)
+    minute, second = divmod(second, 60)
+    clock = f"T{minute // 60:02d}:{minute % 60:02d}:{second:02d}" if second else _clocks()[minute]
+    return f"{_date_text(day)}{clock}{east}"
 
 
 _EPOCH_DAY = date(1970, 1, 1).toordinal()

@@ -5,16 +5,17 @@ working window of every clinician on every day, and for every candidate. This gi
 slots in the same order, in integers:
 
 * Each clinician's weekly hours become a template: for each weekday and type, every start in
-  seconds after local midnight.
+  seconds after local midnight, in order.
 * The UTC offset is looked up once per day, at its midnight and the next. A day whose two
   offsets agree (and whose midnights are neither skipped nor repeated) has no clock change, so
   its wall times are its midnight plus the template.
   A day with a clock change (or any offset it could not prove constant) takes its windows
   from the reference's `Clinician.working_windows`, which is exact.
 * Holds and time off become one sorted list of disjoint blocked spans per clinician. A day
-  none of them touches (and not too soon to book) takes its template whole; on the others, each
-  working window less those spans leaves free intervals, and the starts that fit in each are
-  one `range`.
+  takes its template's starts less those too soon and those that overlap a span: found by
+  bisection, a day keeps whole slices of its template (the whole of it when nothing touches
+  it). A day with a clock change takes, from each exact working window less the spans, the
+  starts that fit in each free interval (one `range`).
 * Minimum notice, "in the future" and the horizon are one lower bound and one last day.
 
 `tests/unit/test_fast_slots.py` compares it with the reference over random practices.
@@ -25,6 +26,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from operator import le
+from zoneinfo import ZoneInfo
 
 from .config import WEEKDAYS, ClientType, Clinician, PracticeConfig
 
@@ -37,10 +40,15 @@ _MICROSECOND = timedelta(microseconds=1)
 Held = Mapping[str, Sequence[tuple[int, int]]]
 
 
-# An open slot: (start, end, clinician id, type id, offset). Start and end are seconds since
-# the epoch (UTC); offset is the UTC offset (seconds east) of both when the slot lies in a day
-# without a clock change, else None. A plain tuple: a few hundred are made per call.
-Opening = tuple[int, int, str, str, int | None]
+# Open slots of one clinician, type and day: (base, offset, rank, type id, length, clinician id,
+# starts, low, high). They start at base + s for each s of starts[low:high] (seconds since the
+# epoch, UTC) and last `length` seconds; rank is the clinician's place in the portal's order (by
+# name). On a day without a clock change base is the epoch second of its local midnight, starts
+# the day's template (seconds after midnight, on whole minutes, the same object for every such
+# day while the configuration is unchanged) and offset the day's UTC offset (seconds east); on a
+# day with one, base is 0, starts the slots' own starts and offset None. A plain tuple: a few
+# hundred are made per call.
+Run = tuple[int, int | None, int, str, int, str, Sequence[int], int, int]
 
 
 def seconds(instant: datetime) -> int:
@@ -115,19 +123,19 @@ def _week(clinician: Clinician) -> list[list[tuple[int, int]]]:
     return week
 
 
-Plan = tuple[int, int, list[tuple[str, int, list[int]]]]
+Plan = tuple[int, int, list[tuple[str, int, tuple[int, ...]]]]
 
 
 def _plans(week: list[list[tuple[int, int]]], lengths: list[tuple[str, int]], step: int) -> list[Plan | None]:
     """Per weekday (None on a day off): the earliest and latest working second after midnight,
-    and for each type (id, length) every start that fits, in seconds after midnight."""
+    and for each type (id, length) every start that fits, in seconds after midnight, in order."""
     plans: list[Plan | None] = []
     for spans in week:
         if not spans:
             plans.append(None)
             continue
         per_type = [
-            (tid, length, [s for a, b in spans for s in range(a, b - length + 1, step)])
+            (tid, length, tuple([s for a, b in sorted(spans) for s in range(a, b - length + 1, step)]))
             for tid, length in lengths
         ]
         plans.append((min(a for a, _ in spans), max(b for _, b in spans), per_type))
@@ -137,37 +145,36 @@ def _plans(week: list[list[tuple[int, int]]], lengths: list[tuple[str, int]], st
 # Templates already made, by clinician (the configuration, and so each clinician, is kept between
 # calls while it is unchanged: functions.store.Store): the clinician, the types and step they
 # were made for, and the templates.
-_TEMPLATES: dict[
-    int, tuple[Clinician, list[tuple[str, int]], int, list[list[tuple[int, int]]], list[Plan | None]]
-] = {}
+_TEMPLATES: dict[int, tuple[Clinician, list[tuple[str, int]], int, list[Plan | None]]] = {}
 
 
-def _templates(
-    clinician: Clinician, lengths: list[tuple[str, int]], step: int
-) -> tuple[list[list[tuple[int, int]]], list[Plan | None]]:
+def _templates(clinician: Clinician, lengths: list[tuple[str, int]], step: int) -> list[Plan | None]:
     made = _TEMPLATES.get(id(clinician))
     if made is not None and made[0] is clinician and made[1] == lengths and made[2] == step:
-        return made[3], made[4]
-    week = _week(clinician)
-    plans = _plans(week, lengths, step)
+        return made[3]
+    plans = _plans(_week(clinician), lengths, step)
     if len(_TEMPLATES) > 1_000:
         _TEMPLATES.clear()
-    _TEMPLATES[id(clinician)] = (clinician, lengths, step, week, plans)
-    return week, plans
+    _TEMPLATES[id(clinician)] = (clinician, lengths, step, plans)
+    return plans
 
 
 def _blocked(clinician: Clinician, held: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
-    """Time off and holds as sorted, disjoint spans (starts, ends) in seconds. Time off may fall
-    between seconds: its start is rounded down and its end up, which keeps "overlaps a slot of
-    whole seconds" exactly as it was."""
+    """Time off and holds as sorted spans (starts, ends) in seconds, none overlapping another
+    (they may touch). Time off may fall between seconds: its start is rounded down and its end
+    up, which keeps "overlaps a slot of whole seconds" exactly as it was."""
     spans = [(_micros(t.start) // 1_000_000, -(-_micros(t.end) // 1_000_000)) for t in clinician.timeOff]
     spans.extend(held)
     spans.sort()
-    starts: list[int] = []
-    ends: list[int] = []
+    starts = [start for start, _ in spans]
+    ends = [end for _, end in spans]
+    if all(map(le, ends, starts[1:])):
+        return starts, ends  # none overlaps (as the holds of booked slots): nothing to merge
+    starts, ends = [], []
     for start, end in spans:
         if ends and start <= ends[-1]:
-            ends[-1] = max(ends[-1], end)
+            if end > ends[-1]:
+                ends[-1] = end
         else:
             starts.append(start)
             ends.append(end)
@@ -183,9 +190,10 @@ def open_times(
     held: Held,
     clinician_id: str | None = None,
     type_id: str | None = None,
-) -> list[Opening]:
-    """What `slots.open_slots` answers, for holds given in seconds: the same slots, by start, then
-    clinician name."""
+) -> list[Run]:
+    """What `slots.open_slots` answers, for holds given in seconds: the same slots, in runs of a
+    clinician's day (in no order: the reference's is by start, then clinician name, which is by
+    start, rank, type id and length)."""
     scheduling = config.scheduling
     if not scheduling.enabled:
         return []
@@ -197,8 +205,8 @@ def open_times(
     last = min(last, now.astimezone(zone).date() + timedelta(days=scheduling.horizonDays))
     step = scheduling.slotIntervalMinutes * 60
     days = _days(zone, first, last)
-    found: list[tuple[int, str, str, str, int, int | None]] = []
-    for clinician, offered in config.portal_clinicians(client_type):
+    found: list[Run] = []
+    for rank, (clinician, offered) in enumerate(config.portal_clinicians(client_type)):
         if clinician_id is not None and clinician.id != clinician_id:
             continue
         lengths = [
@@ -206,49 +214,66 @@ def open_times(
             for t in offered
             if type_id is None or t == type_id
         ]
-        week, plans = _templates(clinician, lengths, step)
+        plans = _templates(clinician, lengths, step)
         starts, ends = _blocked(clinician, held.get(clinician.id, ()))
-        name, cid = clinician.name.casefold(), clinician.id
+        cid = clinician.id
         for day, weekday, base, east in days:
             plan = plans[weekday]
             if plan is None:
                 continue
-            if base is not None:
-                earliest, latest, per_type = plan
-                earliest, latest = base + earliest, base + latest
-                # The common day: nothing blocked and nothing too soon, every start of the template.
-                i = bisect_left(starts, latest)
-                if earliest >= lowest and (not i or ends[i - 1] <= earliest):
-                    for tid, length, after_midnight in per_type:
-                        found.extend(
-                            [(base + r, name, cid, tid, base + r + length, east) for r in after_midnight]
-                        )
-                    continue
-                windows = [(base + a, base + b) for a, b in week[weekday]]
-            else:
-                windows = [(seconds(a), seconds(b)) for a, b in clinician.working_windows(day, zone)]
-            for window_start, window_end in windows:
-                # The window less the blocked spans: free intervals, and the starts that fit in each.
-                free_start = window_start
-                i = bisect_right(ends, free_start)  # the first span that ends after it
-                while free_start < window_end:
-                    free_end = window_end
-                    if i < len(starts) and starts[i] < window_end:
-                        free_end = starts[i]
-                    if free_start < free_end:
-                        low = max(free_start, lowest) - window_start
-                        # Starts are window_start + k * step: the first at or after `low`.
-                        first_start = window_start - (-low // step) * step
-                        for tid, length in lengths:
-                            found.extend(
-                                [
-                                    (start, name, cid, tid, start + length, east)
-                                    for start in range(first_start, free_end - length + 1, step)
-                                ]
-                            )
-                    if free_end == window_end:
-                        break
-                    free_start = ends[i]
-                    i += 1
-    found.sort()
-    return [(start, end, cid, tid, east) for start, _, cid, tid, end, east in found]
+            if base is None:
+                _exact_day(found, clinician, day, zone, starts, ends, lowest, step, lengths, rank)
+                continue
+            earliest, latest, per_type = plan
+            # The blocked spans that reach into the working day: from the first that ends after
+            # its earliest second to the last that starts before its latest.
+            first_span = bisect_right(ends, base + earliest)
+            last_span = bisect_left(starts, base + latest, first_span)
+            for tid, length, template in per_type:
+                # The template's starts, less those too soon and those that overlap a span.
+                k = bisect_left(template, lowest - base)
+                for j in range(first_span, last_span):
+                    cut = bisect_right(template, starts[j] - base - length, k)
+                    if cut > k:
+                        found.append((base, east, rank, tid, length, cid, template, k, cut))
+                    k = bisect_left(template, ends[j] - base, cut)
+                if k < len(template):
+                    found.append((base, east, rank, tid, length, cid, template, k, len(template)))
+    return found
+
+
+def _exact_day(
+    found: list[Run],
+    clinician: Clinician,
+    day: date,
+    zone: ZoneInfo,
+    starts: list[int],
+    ends: list[int],
+    lowest: int,
+    step: int,
+    lengths: list[tuple[str, int]],
+    rank: int,
+) -> None:
+    """The open slots of a day with a clock change, from its exact working windows: each window
+    less the blocked spans leaves free intervals, and the starts that fit in each are a range."""
+    cid = clinician.id
+    for a, b in clinician.working_windows(day, zone):
+        window_start, window_end = seconds(a), seconds(b)
+        free_start = window_start
+        i = bisect_right(ends, free_start)  # the first span that ends after it
+        while free_start < window_end:
+            free_end = window_end
+            if i < len(starts) and starts[i] < window_end:
+                free_end = starts[i]
+            if free_start < free_end:
+                low = max(free_start, lowest) - window_start
+                # Starts are window_start + k * step: the first at or after `low`.
+                first_start = window_start - (-low // step) * step
+                for tid, length in lengths:
+                    fit = range(first_start, free_end - length + 1, step)
+                    if fit:
+                        found.append((0, None, rank, tid, length, cid, fit, 0, len(fit)))
+            if free_end == window_end:
+                break
+            free_start = ends[i]
+            i += 1

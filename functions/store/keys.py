@@ -147,24 +147,22 @@ def busy_seconds(text: str) -> tuple[int, int, str]:
     return start_day + start_clock, end_day + end_clock, text[30:]
 
 
+# Busy keys already read, in seconds: availability reads the same holds again on every call
+# that shows their days, and a key's text always reads the same.
+_BUSY: dict[str, tuple[int, int, str]] = {}
+
+
 def busy_spans(texts: list[str]) -> list[tuple[int, int, str]]:
-    """`busy_seconds` of many keys (a range's holds), with the lookups held close."""
-    dates, clocks = _DATES.get, _CLOCKS.get
+    """`busy_seconds` of many keys (a range's holds), each key read once while the process runs."""
+    known = _BUSY.get
     found = []
     for text in texts:
-        start_day, start_clock = dates(text[0:8]), clocks(text[8:14])
-        end_day, end_clock = dates(text[15:23]), clocks(text[23:29])
-        if (
-            start_day is None
-            or start_clock is None
-            or end_day is None
-            or end_clock is None
-            or text[14:15] != "#"
-            or text[29:30] != "#"
-        ):
-            found.append(busy_seconds(text))
-        else:
-            found.append((start_day + start_clock, end_day + end_clock, text[30:]))
+        span = known(text)
+        if span is None:
+            if len(_BUSY) >= 20_000:
+                _BUSY.clear()
+            span = _BUSY[text] = busy_seconds(text)
+        found.append(span)
     return found
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from functions import demo
 from functions.scheduling.config import Clinician, Interval, Practice, PracticeConfig, Reminders, TimeOff
+from functions.store import Store
+from functions.store.table import _item
 from tests.unit.builders import NY, SESSION, clinician, hours, practice, utc
 
 
@@ -225,3 +229,34 @@ def test_reminder_hours_outside_the_rules_are_refused(hours, message):
 def test_window_and_offer_hours_outside_their_ranges_are_refused(field, value):
     with pytest.raises(ValidationError, match=field):
         practice(**{field: value})
+
+
+# --- the configuration read on every call, parsed when it changed ---------------------------------
+
+
+def _as_read(config: PracticeConfig, version: int) -> dict[str, Any]:
+    """The item as a GetItem gives it: made afresh on every read."""
+    values = {**config.model_dump(mode="json"), "version": version}
+    item: dict[str, Any] = json.loads(json.dumps(_item(values)))
+    return item
+
+
+def test_the_configuration_is_parsed_again_only_when_its_item_changed():
+    # Given a store that read the practice's configuration once
+    store = Store(client=None, table_name="t")  # type: ignore[arg-type]
+    first = store._config_from(_as_read(demo.config(), 1))
+
+    # When the same item is read again / Then it is the configuration already parsed
+    assert store._config_from(_as_read(demo.config(), 1)) is first
+
+    # When staff renamed a clinician / Then the next read has the new name
+    clinician = next(iter(demo.config().clinicians.values()))
+    renamed = demo.config().model_copy(
+        update={"clinicians": {clinician.id: clinician.model_copy(update={"name": "Renamed Clinician"})}}
+    )
+    changed = store._config_from(_as_read(renamed, 2))
+    assert changed.clinicians[clinician.id].name == "Renamed Clinician"
+
+    # When the item is read with its attributes in another order / Then it reads the same
+    item = _as_read(renamed, 2)
+    assert store._config_from(dict(reversed(list(item.items())))) == changed

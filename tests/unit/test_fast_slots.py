@@ -99,6 +99,44 @@ def _instant(draw: st.DrawFn, around: datetime, spread: timedelta, step: int = 1
     return around + timedelta(seconds=step * draw(st.integers(-span, span)))
 
 
+def test_holds_that_touch_overlap_or_nest_answer_as_the_reference():
+    # Given a clinician in New York with holds back to back, overlapping, nested and apart, on
+    # ordinary days and on the day the clocks go back
+    zone = ZoneInfo("America/New_York")
+    config = PracticeConfig(
+        practice=Practice(timeZone="America/New_York"),
+        scheduling=Scheduling(minimumNoticeHours=0, horizonDays=730, slotIntervalMinutes=15),
+        appointmentTypes={"a": AppointmentType(id="a", name="A", durationMinutes=50, clientType="new")},
+        clinicians={
+            "c0": Clinician(
+                id="c0",
+                name="Ana Alves",
+                appointmentTypeIds=["a"],
+                hours={d: [Interval(start="00:00", end="12:00")] for d in WEEKDAYS},
+            )
+        },
+    )
+    touching: list[tuple[int, int]] = []
+    overlapping: list[tuple[int, int]] = []
+    for day in (date(2026, 10, 27), date(2026, 10, 28), date(2026, 11, 1)):
+        nine = seconds(datetime.combine(day, time(9), tzinfo=zone))
+        # 09:00 to 10:00 and 10:00 to 11:00; 01:00 to 01:15 apart
+        touching += [(nine, nine + 3_600), (nine + 3_600, nine + 7_200), (nine - 28_800, nine - 27_900)]
+        # 07:00 to 07:30 and 07:15 to 08:00; 04:00 to 06:00 and 04:30 to 05:00 inside it
+        overlapping += [
+            (nine - 7_200, nine - 5_400),
+            (nine - 6_300, nine - 3_600),
+            (nine - 18_000, nine - 10_800),
+            (nine - 16_200, nine - 14_400),
+        ]
+    now = datetime(2026, 10, 1, tzinfo=UTC)
+    for held in (touching, touching + overlapping):
+        case = Case(config, "new", date(2026, 10, 26), date(2026, 11, 2), now, {"c0": held})
+
+        # When availability is worked out both ways / Then the answers are the same bytes
+        assert fast_body(case) == reference_body(case)
+
+
 def _some(types: list[AppointmentType], leave_out: str) -> st.SearchStrategy[list[str]]:
     ids = [t.id for t in types if t.id != leave_out]
     return st.lists(st.sampled_from(ids), unique=True) if ids else st.just([])
