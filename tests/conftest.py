@@ -29,9 +29,10 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
 def _enforce_tokens() -> None:
-    from tests.dynamodb_tokens import enforce_request_tokens
+    from tests.dynamodb_tokens import enforce_request_tokens, refuse_empty_expression_maps
 
     enforce_request_tokens()
+    refuse_empty_expression_maps()
 
 
 _enforce_tokens()

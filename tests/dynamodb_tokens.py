@@ -3,7 +3,10 @@ transaction, and the same token with other TransactItems is refused with
 IdempotentParameterMismatchException (within 10 minutes, longer than any test). Installed on
 every DynamoDB client the tests make (among botocore's built-in handlers, as moto installs its
 own), so that code giving one token to two different transactions fails here as it would on
-AWS."""
+AWS.
+
+Also DynamoDB's refusal of an empty ExpressionAttributeNames or ExpressionAttributeValues map
+(ValidationException), which moto checks for some operations only (not BatchGetItem)."""
 
 from __future__ import annotations
 
@@ -38,3 +41,35 @@ def enforce_request_tokens() -> None:
             )
 
     BUILTIN_HANDLERS.append(("before-send.dynamodb.TransactWriteItems", check))
+
+
+def _empty_maps(value: Any) -> bool:
+    """Whether a request holds an empty expression map, at any depth (RequestItems,
+    TransactItems)."""
+    if isinstance(value, dict):
+        for name, part in value.items():
+            if name in ("ExpressionAttributeNames", "ExpressionAttributeValues") and part == {}:
+                return True
+            if _empty_maps(part):
+                return True
+    elif isinstance(value, list):
+        return any(_empty_maps(part) for part in value)
+    return False
+
+
+def refuse_empty_expression_maps() -> None:
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    def check(request: Any, event_name: str, **_: Any) -> None:
+        if _empty_maps(json.loads(request.body or b"{}")):
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "ValidationException",
+                        "Message": "ExpressionAttributeNames and ExpressionAttributeValues must not be empty",
+                    }
+                },
+                event_name.rsplit(".", 1)[-1],
+            )
+
+    BUILTIN_HANDLERS.append(("before-send.dynamodb", check))

@@ -54,9 +54,9 @@ class Claim:
     state: Literal["claimed", "done", "busy", "orphaned"]
     attempts: int = 0
     last_error: str | None = None
-    # Who settled it, when `done`: the waitlist tells a redelivery of its own record from
-    # another freeing of the same time by it.
-    settled_by: str | None = None
+    # When `done`: when it was last claimed (epoch seconds). The waitlist tells an email about a
+    # time freed now (claimed since) from one about an earlier freeing of the same time.
+    claimed_at: int | None = None
 
 
 def _epoch(instant: datetime) -> int:
@@ -103,7 +103,10 @@ class Ledger:
                 raise
             held: dict[str, Any] = old_item(exc) or self._get(change_key) or {}
             state = held.get("state", {}).get("S")
-            return Claim("done", settled_by=_text(held, "owner")) if state in SETTLED else Claim("busy")
+            if state not in SETTLED:
+                return Claim("busy")
+            claimed = held.get("claimedAt", {}).get("N")
+            return Claim("done", claimed_at=int(claimed) if claimed else None)
         before = answer.get("Attributes", {})
         attempts = len({*before.get("owners", {}).get("SS", []), owner})
         if _text(before, "state") == "sending" and _text(before, "owner") != owner:

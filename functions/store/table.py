@@ -803,8 +803,9 @@ class Store:
         if not item:
             return PracticeConfig()
         raw = marshal.dumps(item, 2)
-        if self._parsed is not None and self._parsed[0] == raw:
-            return self._parsed[1]
+        parsed = self._parsed  # once: another thread of the local server may replace it
+        if parsed is not None and parsed[0] == raw:
+            return parsed[1]
         config = _record(PracticeConfig, item)
         self._parsed = (raw, config)
         return config
@@ -824,7 +825,9 @@ class Store:
             }
             if projection is not None:
                 request[self.table]["ProjectionExpression"] = projection
-                request[self.table]["ExpressionAttributeNames"] = dict(names or {})
+            if names:
+                # Never an empty map: DynamoDB refuses one (moto does not).
+                request[self.table]["ExpressionAttributeNames"] = dict(names)
             while request:
                 response = self._call(self.client.batch_get_item, RequestItems=request)
                 for item in response.get("Responses", {}).get(self.table, []):

@@ -70,6 +70,8 @@ class Freed:
     end: datetime
     record: tuple[str, str]
     now_holds: Busy | None
+    # When the change was made (the stream record's ApproximateCreationDateTime), if known.
+    at: datetime | None = None
 
 
 def freed_by(change: Mapping[str, Any]) -> Freed | None:
@@ -87,7 +89,17 @@ def freed_by(change: Mapping[str, Any]) -> Freed | None:
     start, end, clinician_id = keys.parse_busy_sort(before)
     record = (change["Keys"]["pk"]["S"], change["Keys"]["sk"]["S"])
     holds = Busy(*_reorder(keys.parse_busy_sort(after))) if after else None
-    return Freed(clinician_id, start, end, record, holds)
+    return Freed(clinician_id, start, end, record, holds, _created(change.get("ApproximateCreationDateTime")))
+
+
+def _created(value: Any) -> datetime | None:
+    """A stream record's creation time: epoch seconds in a Lambda event, a datetime when read
+    with boto3 (the local stack's pump)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if isinstance(value, int | float | str) and str(value).replace(".", "", 1).isdigit():
+        return datetime.fromtimestamp(float(value), UTC)
+    return None
 
 
 def _reorder(parsed: tuple[datetime, datetime, str]) -> tuple[str, datetime, datetime]:

@@ -182,7 +182,7 @@ def _tell(batch: Batch, freed: Freed, owner: str, now: datetime) -> list[tuple[s
                 continue
             if batch.time_left() < RESERVE:
                 raise RecordFailed(notice_key(entry.id, slot), "OutOfTime")
-            outcome = _tell_one(config, waitlists, entry, slot, owner, now)
+            outcome = _tell_one(config, waitlists, entry, slot, owner, now, freed.at)
             batch.count(outcome)
             tried.append((entry.id, slot, outcome))
             if outcome in TOLD:
@@ -202,16 +202,23 @@ def _still_free(waitlists: WaitlistStore, slots: list[Slot]) -> list[Slot]:
 
 
 def _tell_one(
-    config: PracticeConfig, waitlists: WaitlistStore, entry: Candidate, slot: Slot, owner: str, now: datetime
+    config: PracticeConfig,
+    waitlists: WaitlistStore,
+    entry: Candidate,
+    slot: Slot,
+    owner: str,
+    now: datetime,
+    freed_at: datetime | None,
 ) -> str:
     ledger = aws.ledger()
     key = notice_key(entry.id, slot)
     claim = ledger.claim(key, owner, now, _current().lease)
     if claim.state == "done":
-        # This record delivered again (it counts as told, so a redelivery tells the same
-        # entries), or an earlier freeing of the same time that told it (then the next entry is
-        # told instead: one email per entry and time).
-        return "duplicate" if _freeing(claim.settled_by) == _freeing(owner) else "told_before"
+        # Claimed since the time was freed: this record delivered again, or another record of
+        # the same change (a transaction freeing adjacent times): it counts as told, so one
+        # opening tells 3 entries. Claimed before: an earlier freeing of the same time told it;
+        # the next entry is told instead (one email per entry and time).
+        return "duplicate" if _since(claim.claimed_at, freed_at) else "told_before"
     if claim.state == "busy":
         raise RecordFailed(key, "SendInProgress")
     if claim.state == "orphaned":
@@ -269,9 +276,10 @@ def _tell_one(
     return "sent"
 
 
-def _freeing(owner: str | None) -> str | None:
-    """The stream record an owner (`<sequence number>@<invocation>`) worked for."""
-    return owner.split("@", 1)[0] if owner else None
+def _since(claimed_at: int | None, freed_at: datetime | None) -> bool:
+    """Whether a settled email was claimed at or after the change that freed the time (to the
+    second, as both are kept; unknown either way counts as told, the safe side)."""
+    return claimed_at is None or freed_at is None or claimed_at >= int(freed_at.timestamp())
 
 
 def _give_back(key: str, owner: str, attempts: int, code: str, now: datetime) -> str:
