@@ -4,17 +4,25 @@ emails. Keys and indexes are in docs/data-model.md."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
 from functions.scheduling import claims
 from functions.scheduling.config import MAX_DURATION_MINUTES, PracticeConfig
 from functions.scheduling.slots import Busy
-from functions.scheduling.waitlist import EMAILS_PER_DAY, MAX_WAITING, Candidate, WaitlistEntry, email_contact
+from functions.scheduling.waitlist import (
+    EMAILED_PER_TIME,
+    EMAILS_PER_DAY,
+    MAX_WAITING,
+    Candidate,
+    WaitlistEntry,
+    email_contact,
+)
 
 from . import keys
 from .schema import GSI1, GSI2, GSI4, TTL_ATTRIBUTE
@@ -317,31 +325,57 @@ class WaitlistStore:
 
     # ---- emails about freed times -------------------------------------------------------------
 
-    def count_email(self, entry_id: str, day: str, notice_key: str, now: datetime) -> bool:
-        """Count one email against the entry's day: False when it had `EMAILS_PER_DAY` that day
-        already. Idempotent: the same notice counted again (a retry) counts once."""
+    def count_email(
+        self, entry_id: str, day: str, notice_key: str, opening: str, now: datetime
+    ) -> Literal["counted", "daily_limit", "time_full"]:
+        """Count one email, in one transaction, against the entry's day (`EMAILS_PER_DAY`) and
+        against the opening of its time (`opening`: the time and the second of the change that
+        freed it; `EMAILED_PER_TIME` entries told, whichever of the change's stream records tells
+        them). Idempotent: the same email counted again (a retry, whose answer was lost or not)
+        finds itself in both sets and counts once."""
+        expiry = {":ttl": {"N": str(_epoch(now + DAY_RETENTION))}}
+        ops: list[TransactWriteItemTypeDef] = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": keys.sent(f"waitday#{entry_id}#{day}"),
+                    "UpdateExpression": "ADD notices :k SET #ttl = :ttl",
+                    "ConditionExpression": (
+                        "attribute_not_exists(notices) OR contains(notices, :n) OR size(notices) < :max"
+                    ),
+                    "ExpressionAttributeNames": {"#ttl": TTL_ATTRIBUTE},
+                    "ExpressionAttributeValues": {
+                        ":k": {"SS": [notice_key]},
+                        ":n": {"S": notice_key},
+                        ":max": {"N": str(EMAILS_PER_DAY)},
+                        **expiry,
+                    },
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": keys.sent(f"waittime#{opening}"),
+                    "UpdateExpression": "ADD entries :e SET #ttl = :ttl",
+                    "ConditionExpression": (
+                        "attribute_not_exists(entries) OR contains(entries, :id) OR size(entries) < :max"
+                    ),
+                    "ExpressionAttributeNames": {"#ttl": TTL_ATTRIBUTE},
+                    "ExpressionAttributeValues": {
+                        ":e": {"SS": [entry_id]},
+                        ":id": {"S": entry_id},
+                        ":max": {"N": str(EMAILED_PER_TIME)},
+                        **expiry,
+                    },
+                }
+            },
+        ]
+        token = hashlib.sha256(f"waitcount|{notice_key}|{opening}".encode()).hexdigest()[:32]
         try:
-            self.store._call(
-                self.client.update_item,
-                TableName=self.table,
-                Key=keys.sent(f"waitday#{entry_id}#{day}"),
-                UpdateExpression="ADD notices :k SET #ttl = :ttl",
-                ConditionExpression=(
-                    "attribute_not_exists(notices) OR contains(notices, :n) OR size(notices) < :max"
-                ),
-                ExpressionAttributeNames={"#ttl": TTL_ATTRIBUTE},
-                ExpressionAttributeValues={
-                    ":k": {"SS": [notice_key]},
-                    ":n": {"S": notice_key},
-                    ":max": {"N": str(EMAILS_PER_DAY)},
-                    ":ttl": {"N": str(_epoch(now + DAY_RETENTION))},
-                },
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+            self.store._transact(ops, ["day", "time"], token, None, None, now)
+        except CommitFailed as refused:
+            return "daily_limit" if refused.part == "day" else "time_full"
+        return "counted"
 
     def mark_notified(self, entry_id: str, notice_key: str) -> bool:
         """Record on a waiting entry that it is emailed about a time (staff see how many); False

@@ -185,6 +185,8 @@ def _tell(batch: Batch, freed: Freed, owner: str, now: datetime) -> list[tuple[s
             outcome = _tell_one(config, waitlists, entry, slot, owner, now, freed.at)
             batch.count(outcome)
             tried.append((entry.id, slot, outcome))
+            if outcome == "time_full":
+                break  # another record of the same change told three entries of this time
             if outcome in TOLD:
                 told += 1
                 told_now.add(entry.id)
@@ -227,11 +229,17 @@ def _tell_one(
         logger.error(UNKNOWN, extra={"change": key})
         return "failed"
     try:
-        if not waitlists.count_email(entry.id, email_day(config, now), key, now):
-            # Not settled: the entry may hear of this time when it is freed on another day.
+        # The time (its type too) as freed by one change: its stream records share the second.
+        freed_second = int((freed_at or now).timestamp())
+        opening = (
+            f"{slot.clinician_id}#{slot.type_id}#{slot.start.astimezone(UTC):%Y%m%dT%H%MZ}#{freed_second}"
+        )
+        counted = waitlists.count_email(entry.id, email_day(config, now), key, opening, now)
+        if counted != "counted":
+            # Not settled: the entry may hear of this time when it is freed again.
             ledger.drop(key, owner)
-            logger.info("waitlist entry had its emails today", extra={"change": key})
-            return "daily_limit"
+            logger.info("waitlist email not counted", extra={"change": key, "why": counted})
+            return counted
         if not waitlists.mark_notified(entry.id, key):
             ledger.settle(key, owner, "skipped", "entry_gone", NOTICE, None, now)
             logger.info("waitlist entry gone", extra={"change": key})

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from functions import aws
 from functions.api.gateway import LocalContext
+from functions.jobs import offers as offer_job
 from functions.jobs import waitlist as expiry
 from functions.jobs.outcomes import Incomplete
 from functions.local.stream import StreamReader
@@ -626,6 +627,40 @@ def test_a_time_freed_again_goes_to_the_next_entries_and_never_twice_to_one(free
     assert [e["notified"] for e in staff_list()] == [1, 1, 1, 1]
 
 
+def test_one_change_freeing_adjacent_times_tells_three_entries_of_each_time(stream, freed):
+    # Given 30-minute slots, twelve waiting entries, and a request denied with 14:00 and 15:00
+    # offered (held until the expiry job frees both in one transaction: two stream records)
+    settings(waitlist=True, slotIntervalMinutes=30)
+    day = next_weekday(1)
+    asked = call("POST", "/requests", new_request(at(day, 10), email="olive@example.org"))
+    assert asked.status == 201, asked.body
+    offers = [{"start": at(day, 14)}, {"start": at(day, 15)}]
+    denied = call(
+        "POST", f"/staff/requests/{asked.body['request']['id']}/deny", {"offers": offers}, who=STAFF
+    )
+    assert denied.status == 200, denied.body
+    for n in range(12):
+        join(**person(n))
+    pump(freed)
+    before = {m["text"] for n in range(12) for m in told(person(n)["email"])}
+
+    # When the offer expires (14:30 to 15:20 now fits across both freed hours)
+    [offer] = [i for i in table_items() if i["sk"] == "OFFER"]
+    ends = datetime.fromisoformat(offer["expiresAt"])
+    assert offer_job.run(aws.store(), ends + timedelta(minutes=1)) == {"expired": 1}
+    answers = pump(freed)
+
+    # Then each time that opened was emailed to three entries at most, 14:30 included
+    assert [a.get("batchItemFailures") for a in answers] == [[]]
+    by_time: Counter[str] = Counter()
+    for n in range(12):
+        for message in told(person(n)["email"]):
+            if message["text"] not in before:
+                by_time[call("GET", f"/waitlist/{token_of(message)}").body["time"]["start"]] += 1
+    assert by_time[at(day, 14, 30)] == 3
+    assert max(by_time.values()) == 3
+
+
 def test_a_time_held_back_by_the_daily_limit_reaches_the_entry_when_freed_on_another_day(freed):
     # Given four entries, and the three oldest told of three times today: of the fourth time
     # (13:00) only the fourth entry heard, the others having had their three emails
@@ -908,12 +943,18 @@ def test_an_email_whose_bookkeeping_answer_was_lost_is_sent_once(freed, lost):
     join()
     pump(freed)
     cancel(appointment)
-    marker = {"claim": "SENT#waitlist#", "count": "SENT#waitday#", "mark": "WAIT#"}[lost]
-    attempts = lose_answers(
-        aws.dynamodb(),
-        "UpdateItem",
-        when=lambda body: body.get("Key", {}).get("pk", {}).get("S", "").startswith(marker),
-    )
+    if lost == "count":
+        # the day's and the time's counts, one transaction
+        attempts = lose_answers(
+            aws.dynamodb(), "TransactWriteItems", when=lambda body: "SENT#waitday#" in str(body)
+        )
+    else:
+        marker = {"claim": "SENT#waitlist#", "mark": "WAIT#"}[lost]
+        attempts = lose_answers(
+            aws.dynamodb(),
+            "UpdateItem",
+            when=lambda body: body.get("Key", {}).get("pk", {}).get("S", "").startswith(marker),
+        )
 
     # When the freed time is delivered
     answers = pump(freed)
