@@ -326,7 +326,7 @@ class WaitlistStore:
     # ---- emails about freed times -------------------------------------------------------------
 
     def count_email(
-        self, entry_id: str, day: str, notice_key: str, opening: str, now: datetime
+        self, entry_id: str, day: str, notice_key: str, opening: str, owner: str, now: datetime
     ) -> Literal["counted", "daily_limit", "time_full"]:
         """Count one email, in one transaction, against the entry's day (`EMAILS_PER_DAY`) and
         against the opening of its time (`opening`: the time and the second of the change that
@@ -370,7 +370,10 @@ class WaitlistStore:
                 }
             },
         ]
-        token = hashlib.sha256(f"waitcount|{notice_key}|{opening}".encode()).hexdigest()[:32]
+        # One token per claim owner: the SDK's retry of this call sends the same items under it;
+        # a later attempt (another owner, another TTL) is another transaction, and the sets'
+        # conditions make it count once.
+        token = hashlib.sha256(f"waitcount|{notice_key}|{opening}|{owner}".encode()).hexdigest()[:32]
         try:
             self.store._transact(ops, ["day", "time"], token, None, None, now)
         except CommitFailed as refused:

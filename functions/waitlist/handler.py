@@ -234,7 +234,7 @@ def _tell_one(
         opening = (
             f"{slot.clinician_id}#{slot.type_id}#{slot.start.astimezone(UTC):%Y%m%dT%H%MZ}#{freed_second}"
         )
-        counted = waitlists.count_email(entry.id, email_day(config, now), key, opening, now)
+        counted = waitlists.count_email(entry.id, email_day(config, now), key, opening, owner, now)
         if counted != "counted":
             # Not settled: the entry may hear of this time when it is freed again.
             ledger.drop(key, owner)
